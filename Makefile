@@ -1,0 +1,44 @@
+# Two commands from a fresh clone: `make demo` and `make test`.
+# Each installs what it needs into .venv on first use and reuses it after.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+DATA ?= data
+export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
+
+# Demo size: a few tenants, a year and a half of daily sales.
+DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
+
+.PHONY: setup demo test lint format clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/forecast-hub generate --out $(DATA)/bronze $(DEMO_ARGS)
+	$(BIN)/forecast-hub ingest
+	$(BIN)/forecast-hub land --target duckdb
+
+test: $(STAMP)
+	$(BIN)/ruff check scripts tests/python
+	$(BIN)/ruff format --check scripts tests/python
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check scripts tests/python
+	$(BIN)/ruff format --check scripts tests/python
+
+format: $(STAMP)
+	$(BIN)/ruff format scripts tests/python
+	$(BIN)/ruff check --fix scripts tests/python
+
+clean:
+	rm -rf $(DATA) target logs dbt_packages .pytest_cache .ruff_cache

@@ -1,0 +1,347 @@
+"""One bronze file to silver and quarantine Parquet in a staging folder.
+
+DuckDB's parallel CSV reader parses, types and validates every row in one
+query whose result streams in file order. Python numbers the rows (a column
+of integers per batch, vectorised) and splits off the bad ones, and a second
+DuckDB query writes the good ones as partitioned Parquet with their lineage.
+
+Line numbers come from one of two paths. The fast path numbers rows by their
+order and is taken only when the file proves clean: no bad rows, no
+structural rejects, and exactly one physical line per record (counted
+independently from the bytes). Anything else runs again on the exact path,
+where a record index built from the bytes gives every row its true physical
+line and every bad row its original text.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from forecast_hub.feeds import Feed
+from forecast_hub.ingest.scan import BOM, RecordIndex, read_slices
+from forecast_hub.ingest.sql import (
+    ERROR_COLUMN,
+    quote_identifier,
+    quote_literal,
+    read_csv_call,
+    validation_query,
+)
+
+
+# DuckDB reject types that mean the whole file cannot be trusted.
+_FILE_LEVEL_REJECTS = {
+    "INVALID ENCODING": ("not_utf8", "is not valid UTF-8"),
+    "INVALID UNICODE": ("not_utf8", "is not valid UTF-8"),
+    "UNQUOTED VALUE": ("not_csv", "has a quoted field that is not closed properly"),
+}
+_ROW_LEVEL_REJECTS = {
+    "MISSING COLUMNS": "field_count",
+    "TOO MANY COLUMNS": "field_count",
+    "LINE SIZE OVER MAXIMUM": "line_too_long",
+}
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("tenant_id", pa.string()),
+        ("feed", pa.string()),
+        ("source_file", pa.string()),
+        ("source_file_seq", pa.int64()),
+        ("source_line", pa.int64()),
+        ("file_sha256", pa.string()),
+        ("column_name", pa.string()),
+        ("rule", pa.string()),
+        ("message", pa.string()),
+        ("raw_text", pa.string()),
+        ("ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+class FileRejected(Exception):
+    """The whole file is rejected; nothing of it reaches silver."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Header:
+    field_count: int
+    field_of_column: dict[str, int]
+    extra_fields: dict[str, int]
+
+
+def parse_header(first_line: bytes, feed: Feed) -> Header:
+    """Match header names to the contract (case-insensitive, spaces trimmed)."""
+    if first_line.startswith(BOM):
+        first_line = first_line[len(BOM) :]
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FileRejected("not_utf8", "the header line is not valid UTF-8") from error
+    if not text.strip():
+        raise FileRejected(
+            "no_header", "the file has no header row; its first line must name the columns"
+        )
+    names = [name.strip().lower() for name in next(csv.reader([text]))]
+    names = [name or f"unnamed_{position + 1}" for position, name in enumerate(names)]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise FileRejected(
+            "duplicate_header",
+            f"header names repeat: {', '.join(repeated)}; each column must appear once",
+        )
+    missing = [name for name in feed.required_columns if name not in names]
+    if missing:
+        raise FileRejected(
+            "missing_required_column",
+            f"required column(s) missing from the header: {', '.join(missing)}",
+        )
+    known = set(feed.column_names)
+    return Header(
+        field_count=len(names),
+        field_of_column={name: i for i, name in enumerate(names) if name in known},
+        extra_fields={name: i for i, name in enumerate(names) if name not in known},
+    )
+
+
+@dataclass(frozen=True)
+class Lineage:
+    tenant_id: str
+    source_file: str
+    source_file_seq: int
+    file_sha256: str
+    ingested_at: str  # ISO 8601 UTC, one value per run
+    file_id: str
+
+
+@dataclass
+class BadRow:
+    line: int
+    record: int | None  # record number in the exact index, when known
+    column_name: str | None
+    rule: str
+    message: str
+
+
+@dataclass
+class PassResult:
+    rows_parsed: int = 0
+    rows_silver: int = 0
+    bad_rows: list[BadRow] = field(default_factory=list)
+    structural: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def rule_message(feed: Feed, column_name: str, rule: str) -> str:
+    column = feed.column(column_name)
+    if rule == "required":
+        return f"{column_name} is required"
+    if rule == "type":
+        hints = {
+            "date": "a date as YYYY-MM-DD",
+            "timestamp": "an ISO 8601 timestamp",
+            "decimal": "a number that fits decimal(18,4)",
+            "int": "a whole number",
+            "bool": "true/false, 1/0, yes/no or y/n",
+        }
+        return f"{column_name} must be {hints.get(column.type, column.type)}"
+    if rule == "max_length":
+        return f"{column_name} is longer than {column.text_limit} characters"
+    for named in column.rules:
+        if named.name == rule:
+            return f"{column_name} {named.message}"
+    return f"{column_name} breaks rule {rule}"
+
+
+def _connect(work_dir: Path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute("set enable_progress_bar = false")
+    connection.execute("set preserve_insertion_order = true")
+    # Past DuckDB's memory limit the parsed rows spill here rather than fail.
+    connection.execute(f"set temp_directory = {quote_literal(str(work_dir / 'spill'))}")
+    return connection
+
+
+def run_pass(
+    path: Path,
+    gzipped: bool,
+    feed: Feed,
+    header: Header,
+    lineage: Lineage,
+    out_dir: Path,
+    line_of: np.ndarray | None = None,
+    records: np.ndarray | None = None,
+) -> PassResult:
+    """Parse, validate and write the good rows of one file under ``out_dir``.
+
+    The parsed rows go into a table first: the CSV reader keeps file order, so
+    a row's ``rowid`` is its position among parsed rows, and each row is typed
+    and checked exactly once. Without ``line_of`` a row's line is its
+    position + 2 (the header is line 1); with it, ``line_of[rowid]``.
+    """
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    query = validation_query(
+        feed,
+        read_csv_call(str(path), header.field_count, gzipped),
+        header.field_of_column,
+        header.extra_fields,
+        f"timestamptz {quote_literal(lineage.ingested_at)}",
+    )
+    connection = _connect(out_dir.parent)
+    try:
+        connection.execute(f"create table parsed as {query}")
+        result = PassResult()
+        result.rows_parsed = _scalar(connection, "select count(*) from parsed")
+        if line_of is None:
+            line = "rowid + 2"
+            source = "parsed"
+        else:
+            if len(line_of) != result.rows_parsed:
+                raise RecordMismatch(f"{len(line_of)} records indexed, {result.rows_parsed} parsed")
+            positions = np.arange(len(line_of), dtype=np.int64)
+            connection.register("lines", pa.table({"position": positions, "line": line_of}))
+            line = "lines.line"
+            source = "parsed join lines on lines.position = parsed.rowid"
+        result.rows_silver = _scalar(
+            connection, _copy_statement(feed, lineage, out_dir, line, source)
+        )
+        bad = connection.execute(
+            f"select rowid, {ERROR_COLUMN} from parsed where {ERROR_COLUMN} is not null "
+            "order by rowid"
+        ).fetchall()
+        for position, error in bad:
+            column_name, rule = error.split("|", 1)
+            result.bad_rows.append(
+                BadRow(
+                    line=position + 2 if line_of is None else int(line_of[position]),
+                    record=None if records is None else int(records[position]),
+                    column_name=column_name,
+                    rule=rule,
+                    message=rule_message(feed, column_name, rule),
+                )
+            )
+        result.structural = connection.execute(
+            # One reject per missing column is recorded; a row is one record.
+            "select distinct on (line) line, error_type, error_message "
+            "from reject_errors order by line, column_idx"
+        ).fetchall()
+        return result
+    finally:
+        connection.close()
+        shutil.rmtree(out_dir.parent / "spill", ignore_errors=True)
+
+
+def _scalar(connection: duckdb.DuckDBPyConnection, query: str) -> int:
+    """The single value a statement returns (a count), with its result fully read."""
+    ((value,),) = connection.execute(query).fetchall()
+    return int(value)
+
+
+class RecordMismatch(ValueError):
+    """The record index and the CSV reader disagree on how many rows there are."""
+
+
+def _copy_statement(feed: Feed, lineage: Lineage, out_dir: Path, line: str, source: str) -> str:
+    own = ", ".join(f"parsed.{quote_identifier(c.name)}" for c in feed.columns)
+    columns = (
+        f"{own}, {quote_literal(lineage.tenant_id)} as tenant_id, parsed.extra_columns, "
+        f"{quote_literal(lineage.source_file)} as source_file, "
+        f"{lineage.source_file_seq}::bigint as source_file_seq, {line} as source_line, "
+        f"{quote_literal(lineage.file_sha256)} as file_sha256, "
+        f"timestamptz {quote_literal(lineage.ingested_at)} as ingested_at"
+    )
+    rows = f"select {columns}__PARTITION__ from {source} where parsed.{ERROR_COLUMN} is null"
+    options = "format parquet"
+    if feed.partition_date:
+        partition = partition_column(feed)
+        month = f"date_trunc('month', parsed.{quote_identifier(feed.partition_date)})::date"
+        rows = rows.replace("__PARTITION__", f", {month} as {quote_identifier(partition)}")
+        return (
+            f"copy ({rows} order by {quote_identifier(partition)}) "
+            f"to {quote_literal(str(out_dir))} "
+            f"({options}, partition_by ({quote_identifier(partition)}), "
+            f"write_partition_columns true, "
+            f"filename_pattern {quote_literal(lineage.file_id + '_{i}')})"
+        )
+    rows = rows.replace("__PARTITION__", "")
+    target = out_dir / f"{lineage.file_id}.parquet"
+    return f"copy ({rows}) to {quote_literal(str(target))} ({options})"
+
+
+def partition_column(feed: Feed) -> str:
+    """The month partition of a dated feed: sale_date -> sale_month."""
+    assert feed.partition_date is not None
+    return feed.partition_date.removesuffix("_date") + "_month"
+
+
+def classify_structural(
+    structural: list[tuple[int, str, str]],
+) -> tuple[list[tuple[int, str, str]], FileRejected | None]:
+    """Split DuckDB's rejects into bad rows and a reason to reject the whole file."""
+    rows = []
+    for line, error_type, message in structural:
+        if error_type in _FILE_LEVEL_REJECTS:
+            code, what = _FILE_LEVEL_REJECTS[error_type]
+            return [], FileRejected(code, f"the file {what} (line {line})")
+        rule = _ROW_LEVEL_REJECTS.get(error_type)
+        if rule is None:
+            return [], FileRejected("not_csv", f"line {line} cannot be parsed: {error_type}")
+        rows.append((line, rule, message))
+    return rows, None
+
+
+def field_count_message(message: str) -> str:
+    """DuckDB's 'Expected Number of Columns: 3 Found: 2' as a person would say it."""
+    words = message.replace(":", " ").split()
+    numbers = [w for w in words if w.isdigit()]
+    if len(numbers) >= 2:
+        return f"expected {numbers[0]} fields, found {numbers[1]}"
+    return message.strip().splitlines()[0] if message.strip() else "wrong number of fields"
+
+
+def exact_numbering(
+    index: RecordIndex, structural_lines: set[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Record numbers and physical lines of the rows the CSV reader yields, in order.
+
+    The reader skips the header, blank lines and the records it rejects as
+    malformed; its line numbers count records (blank ones included), so record
+    r is the reader's line r + 1.
+    """
+    records = np.arange(len(index), dtype=np.int64)
+    rejected = np.isin(records + 1, np.fromiter(structural_lines, np.int64))
+    parsed = records[(records > 0) & ~index.blank & ~rejected]
+    return parsed, index.lines[parsed]
+
+
+def raw_texts(path: Path, index: RecordIndex, records: list[int]) -> dict[int, str]:
+    """The original text of the given records, line ends excluded."""
+    ordered = sorted(set(records))
+    ranges = [(int(index.starts[r]), int(index.ends[r])) for r in ordered]
+    texts = read_slices(path, ranges)
+    out = {}
+    for record, text in zip(ordered, texts, strict=True):
+        if record == 0 and text.startswith(BOM):
+            text = text[len(BOM) :]
+        out[record] = text.decode("utf-8", errors="replace")
+    return out
+
+
+def write_quarantine(rows: list[dict], target: Path) -> int:
+    table = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, target, compression="zstd")
+    return table.num_rows

@@ -1,0 +1,477 @@
+"""An ingestion run: discover bronze files, ingest each new one, publish, report."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from forecast_hub.errors import UserError
+from forecast_hub.feeds import FEEDS, TENANT_PATTERN
+from forecast_hub.ingest.manifest import Manifest, ManifestEntry
+from forecast_hub.ingest.pipeline import (
+    FileRejected,
+    Header,
+    Lineage,
+    PassResult,
+    RecordMismatch,
+    classify_structural,
+    exact_numbering,
+    field_count_message,
+    parse_header,
+    raw_texts,
+    run_pass,
+    write_quarantine,
+)
+from forecast_hub.ingest.scan import FileScan, UnbalancedQuotes, index_records, is_gzip, scan_file
+from forecast_hub.settings import Settings
+
+_CSV_SUFFIXES = (".csv", ".csv.gz")
+_STAGING = "_staging"
+
+
+@dataclass(frozen=True)
+class IngestPaths:
+    bronze: Path
+    silver: Path
+    quarantine: Path
+    manifest: Path
+    reports: Path
+
+    @classmethod
+    def resolve(
+        cls, settings: Settings, bronze: Path | None = None, silver: Path | None = None
+    ) -> IngestPaths:
+        silver_dir = silver or settings.silver_dir
+        return cls(
+            bronze=bronze or settings.bronze_dir,
+            silver=silver_dir,
+            quarantine=settings.quarantine_dir,
+            manifest=silver_dir / settings.manifest_path.name,
+            reports=settings.reports_dir,
+        )
+
+
+@dataclass
+class FileReport:
+    path: str
+    tenant_id: str
+    feed: str
+    status: str  # ingested, rejected, duplicate, unchanged, failed
+    reason_code: str | None = None
+    reason: str | None = None
+    rows_in: int | None = None
+    rows_silver: int | None = None
+    rows_quarantined: int | None = None
+    blank_lines: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    sha256: str | None = None
+    size_bytes: int | None = None
+    line_numbering: str | None = None  # fast or exact
+    seconds: float | None = None
+
+
+@dataclass
+class IngestReport:
+    run_id: str
+    started_at: str
+    bronze: str
+    silver: str
+    quarantine: str
+    files: list[FileReport] = field(default_factory=list)
+    unknown_entries: list[str] = field(default_factory=list)
+    finished_at: str | None = None
+    report_path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def totals(self) -> dict[str, int]:
+        counts = Counter(f.status for f in self.files)
+        return {
+            "files": len(self.files),
+            **{status: counts.get(status, 0) for status in _STATUSES},
+            "rows_in": sum(f.rows_in or 0 for f in self.files if f.status == "ingested"),
+            "rows_silver": sum(f.rows_silver or 0 for f in self.files if f.status == "ingested"),
+            "rows_quarantined": sum(
+                f.rows_quarantined or 0 for f in self.files if f.status == "ingested"
+            ),
+        }
+
+    def one_line(self) -> str:
+        t = self.totals()
+        return (
+            f"ingested {t['ingested']} files ({t['rows_in']:,} rows: {t['rows_silver']:,} "
+            f"to silver, {t['rows_quarantined']:,} quarantined), rejected {t['rejected']}, "
+            f"duplicate {t['duplicate']}, unchanged {t['unchanged']}, failed {t['failed']}; "
+            f"report: {self.report_path}"
+        )
+
+    def failure_message(self) -> str:
+        first = self.failed[0]
+        more = f" (and {len(self.failed) - 1} more)" if len(self.failed) > 1 else ""
+        return f"{first.path}: {first.reason}{more}; nothing of it was published, run again"
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "totals": self.totals()}
+
+
+_STATUSES = ("ingested", "rejected", "duplicate", "unchanged", "failed")
+
+
+@dataclass(frozen=True)
+class BronzeFile:
+    path: Path
+    relative: str
+    tenant_id: str
+    feed: str
+    problem: tuple[str, str] | None  # (reason code, message) when rejected by location
+
+
+def discover(bronze: Path) -> tuple[list[BronzeFile], list[str]]:
+    """Every file under <bronze>/<tenant>/<feed>/, and the entries that fit nowhere.
+
+    Names starting with a dot are ignored (they are not client drops).
+    """
+    if not bronze.is_dir():
+        raise UserError(
+            f"bronze folder {bronze} does not exist; run `forecast-hub generate` "
+            f"or point --bronze / FORECAST_HUB_DATA_DIR at the client files"
+        )
+    files: list[BronzeFile] = []
+    unknown: list[str] = []
+    for tenant_dir in _visible(bronze):
+        if not tenant_dir.is_dir():
+            unknown.append(tenant_dir.relative_to(bronze).as_posix())
+            continue
+        tenant_ok = re.fullmatch(TENANT_PATTERN.strip("^$"), tenant_dir.name) is not None
+        for feed_dir in _visible(tenant_dir):
+            if not feed_dir.is_dir():
+                unknown.append(feed_dir.relative_to(bronze).as_posix())
+                continue
+            for path in _walk_files(feed_dir):
+                relative = path.relative_to(bronze).as_posix()
+                files.append(
+                    BronzeFile(
+                        path,
+                        relative,
+                        tenant_dir.name,
+                        feed_dir.name,
+                        _location_problem(path, tenant_dir.name, feed_dir.name, tenant_ok),
+                    )
+                )
+    files.sort(key=lambda f: (f.path.stat().st_mtime_ns, f.relative))
+    return files, unknown
+
+
+def _visible(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def _walk_files(folder: Path) -> Iterator[Path]:
+    for entry in _visible(folder):
+        if entry.is_dir():
+            yield from _walk_files(entry)
+        else:
+            yield entry
+
+
+def _location_problem(
+    path: Path, tenant_id: str, feed: str, tenant_ok: bool
+) -> tuple[str, str] | None:
+    if not tenant_ok:
+        return (
+            "invalid_tenant",
+            f"tenant folder {tenant_id!r} must match [a-z0-9_]{{1,32}}",
+        )
+    if feed not in FEEDS:
+        return (
+            "unknown_feed",
+            f"folder {feed!r} is not a feed; use one of {', '.join(FEEDS)}",
+        )
+    if path.parent.name != feed:
+        return ("misplaced_file", "files must sit directly in the feed folder")
+    if not path.name.lower().endswith(_CSV_SUFFIXES):
+        return ("unsupported_file_type", "only .csv and .csv.gz files are ingested")
+    return None
+
+
+@contextmanager
+def _run_lock(silver: Path) -> Iterator[None]:
+    silver.mkdir(parents=True, exist_ok=True)
+    with (silver / ".ingest.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise UserError(
+                "another ingest is running on this silver folder; wait for it"
+            ) from error
+        yield
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _file_id(relative: str, sha256: str) -> str:
+    name = relative.rsplit("/", 1)[-1]
+    for suffix in (".gz", ".csv"):
+        name = name.removesuffix(suffix).removesuffix(suffix.upper())
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) + "-" + sha256[:16]
+
+
+class _Run:
+    def __init__(self, paths: IngestPaths, manifest: Manifest, report: IngestReport) -> None:
+        self.paths = paths
+        self.manifest = manifest
+        self.report = report
+        self.staging = paths.silver / _STAGING / report.run_id
+        self.next_seq = manifest.next_file_seq()
+
+    def ingest(self, bronze_file: BronzeFile) -> FileReport:
+        started = time.perf_counter()
+        file_report = FileReport(bronze_file.relative, bronze_file.tenant_id, bronze_file.feed, "")
+        try:
+            self._ingest(bronze_file, file_report)
+        except OSError as error:
+            file_report.status = "failed"
+            file_report.reason_code = "unreadable"
+            file_report.reason = f"cannot read the file: {error.strerror or error}"
+        file_report.seconds = round(time.perf_counter() - started, 3)
+        return file_report
+
+    def _ingest(self, bronze_file: BronzeFile, out: FileReport) -> None:
+        stat = bronze_file.path.stat()
+        if self.manifest.seen_unchanged(bronze_file.relative, stat.st_size, stat.st_mtime_ns):
+            out.status = "unchanged"
+            return
+        scan = scan_file(bronze_file.path)
+        out.sha256, out.size_bytes = scan.sha256, scan.size_bytes
+        seq = self.next_seq
+        self.next_seq += 1
+        lineage = Lineage(
+            tenant_id=bronze_file.tenant_id,
+            source_file=bronze_file.relative,
+            source_file_seq=seq,
+            file_sha256=scan.sha256,
+            ingested_at=self.report.started_at,
+            file_id=_file_id(bronze_file.relative, scan.sha256),
+        )
+        previous = self.manifest.find_content(bronze_file.tenant_id, bronze_file.feed, scan.sha256)
+        if previous is not None:
+            out.status = "duplicate"
+            out.reason = f"same bytes as {previous.path}, already {previous.status}"
+            self._record(lineage, stat.st_mtime_ns, scan, out)
+            return
+        try:
+            if bronze_file.problem:
+                raise FileRejected(*bronze_file.problem)
+            self._ingest_csv(bronze_file, scan, lineage, out)
+        except FileRejected as rejection:
+            out.status = "rejected"
+            out.reason_code, out.reason = rejection.code, rejection.message
+            self._record(lineage, stat.st_mtime_ns, scan, out)
+        finally:
+            shutil.rmtree(self.staging / lineage.file_id, ignore_errors=True)
+
+    def _ingest_csv(
+        self, bronze_file: BronzeFile, scan: FileScan, lineage: Lineage, out: FileReport
+    ) -> None:
+        feed = FEEDS[bronze_file.feed]
+        header = parse_header(scan.first_line, feed)
+        if header.extra_fields:
+            out.warnings.append(
+                "unknown extra columns kept in extra_columns: " + ", ".join(header.extra_fields)
+            )
+        work = self.staging / lineage.file_id
+        silver_out = work / "silver"
+        gzipped = is_gzip(bronze_file.path)
+        result = run_pass(bronze_file.path, gzipped, feed, header, lineage, silver_out)
+        structural, fatal = classify_structural(result.structural)
+        if fatal:
+            raise fatal
+        clean = not result.bad_rows and not structural
+        if clean and scan.physical_lines - 1 == result.rows_parsed:
+            out.line_numbering = "fast"
+            out.rows_in, out.blank_lines = scan.physical_lines - 1, 0
+            quarantine_rows: list[dict] = []
+        else:
+            out.line_numbering = "exact"
+            result, quarantine_rows, rows_in, blank = self._exact(
+                bronze_file, gzipped, feed, header, lineage, silver_out, structural
+            )
+            out.rows_in, out.blank_lines = rows_in, blank
+        out.rows_silver = result.rows_silver
+        out.rows_quarantined = len(quarantine_rows)
+        if out.rows_in != out.rows_silver + out.rows_quarantined:
+            out.status = "failed"
+            out.reason_code = "count_mismatch"
+            out.reason = (
+                f"{out.rows_in} rows in, but {out.rows_silver} in silver and "
+                f"{out.rows_quarantined} quarantined"
+            )
+            return
+        self._publish(bronze_file, lineage, silver_out, quarantine_rows, scan, out)
+
+    def _exact(
+        self,
+        bronze_file: BronzeFile,
+        gzipped: bool,
+        feed,
+        header: Header,
+        lineage: Lineage,
+        silver_out: Path,
+        structural: list[tuple[int, str, str]],
+    ) -> tuple[PassResult, list[dict], int, int]:
+        try:
+            index = index_records(bronze_file.path)
+        except UnbalancedQuotes as error:
+            raise FileRejected("not_csv", f"the file is not parseable CSV: {error}") from error
+        records, lines = exact_numbering(index, {line for line, _, _ in structural})
+        try:
+            result = run_pass(
+                bronze_file.path, gzipped, feed, header, lineage, silver_out, lines, records
+            )
+        except RecordMismatch as error:
+            raise FileRejected(
+                "not_csv",
+                "the file is not parseable CSV: its quoting is ambiguous "
+                f"(a double quote inside an unquoted field?): {error}",
+            ) from error
+        data_records = int((~index.blank[1:]).sum()) if len(index) else 0
+        blank = int(index.blank[1:].sum()) if len(index) else 0
+        bad = [(row.record, row.column_name, row.rule, row.message) for row in result.bad_rows]
+        bad += [(line - 1, None, rule, field_count_message(msg)) for line, rule, msg in structural]
+        texts = raw_texts(bronze_file.path, index, [record for record, *_ in bad])
+        rows = [
+            {
+                "tenant_id": lineage.tenant_id,
+                "feed": bronze_file.feed,
+                "source_file": lineage.source_file,
+                "source_file_seq": lineage.source_file_seq,
+                "source_line": int(index.lines[record]),
+                "file_sha256": lineage.file_sha256,
+                "column_name": column_name,
+                "rule": rule,
+                "message": message,
+                "raw_text": texts[record],
+                "ingested_at": datetime.fromisoformat(lineage.ingested_at),
+            }
+            for record, column_name, rule, message in sorted(bad, key=lambda b: b[0])
+        ]
+        return result, rows, data_records, blank
+
+    def _publish(
+        self,
+        bronze_file: BronzeFile,
+        lineage: Lineage,
+        silver_out: Path,
+        quarantine_rows: list[dict],
+        scan: FileScan,
+        out: FileReport,
+    ) -> None:
+        """Move staged files into place, then record the file: the record comes last."""
+        tenant_dir = Path(bronze_file.feed) / f"tenant_id={bronze_file.tenant_id}"
+        published: list[str] = []
+        for staged in sorted(silver_out.rglob("*.parquet")):
+            relative = tenant_dir / staged.relative_to(silver_out)
+            target = self.paths.silver / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+            published.append(relative.as_posix())
+        quarantine_file = None
+        if quarantine_rows:
+            relative = tenant_dir / f"{lineage.file_id}.parquet"
+            staged = self.staging / lineage.file_id / "quarantine.parquet"
+            write_quarantine(quarantine_rows, staged)
+            target = self.paths.quarantine / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+            quarantine_file = relative.as_posix()
+        out.status = "ingested"
+        self._record(
+            lineage,
+            bronze_file.path.stat().st_mtime_ns,
+            scan,
+            out,
+            silver_files=tuple(published),
+            quarantine_file=quarantine_file,
+        )
+
+    def _record(
+        self,
+        lineage: Lineage,
+        mtime_ns: int,
+        scan: FileScan,
+        out: FileReport,
+        silver_files: tuple[str, ...] = (),
+        quarantine_file: str | None = None,
+    ) -> None:
+        self.manifest.record(
+            ManifestEntry(
+                file_seq=lineage.source_file_seq,
+                tenant_id=out.tenant_id,
+                feed=out.feed,
+                path=out.path,
+                size_bytes=scan.size_bytes,
+                mtime_ns=mtime_ns,
+                sha256=scan.sha256,
+                status=out.status,
+                reason_code=out.reason_code,
+                reason=out.reason,
+                rows_in=out.rows_in,
+                rows_silver=out.rows_silver,
+                rows_quarantined=out.rows_quarantined,
+                silver_files=silver_files,
+                quarantine_file=quarantine_file,
+                run_id=self.report.run_id,
+                ingested_at=self.report.started_at,
+            )
+        )
+
+
+def ingest_bronze(paths: IngestPaths, progress: bool = False) -> IngestReport:
+    """Ingest every new bronze file; write the run report; never raise for bad data."""
+    files, unknown = discover(paths.bronze)
+    report = IngestReport(
+        run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8],
+        started_at=_now(),
+        bronze=str(paths.bronze),
+        silver=str(paths.silver),
+        quarantine=str(paths.quarantine),
+        unknown_entries=unknown,
+    )
+    with _run_lock(paths.silver), Manifest(paths.manifest) as manifest:
+        shutil.rmtree(paths.silver / _STAGING, ignore_errors=True)
+        run = _Run(paths, manifest, report)
+        total = sum(f.path.stat().st_size for f in files)
+        with tqdm(
+            total=total, unit="B", unit_scale=True, disable=not progress, desc="ingest"
+        ) as bar:
+            for bronze_file in files:
+                report.files.append(run.ingest(bronze_file))
+                bar.update(bronze_file.path.stat().st_size)
+        shutil.rmtree(paths.silver / _STAGING, ignore_errors=True)
+    report.finished_at = _now()
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    report_path = paths.reports / f"ingest-{report.run_id}.json"
+    report.report_path = str(report_path)
+    report_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    return report

@@ -1,0 +1,190 @@
+"""Byte-level passes over a bronze file, vectorised with numpy.
+
+`scan_file` is the cheap pass every file gets: its checksum, its physical line
+count and its header line. `index_records` is the exact pass a file gets only
+when it is not clean (bad rows, blank lines, fields spanning lines): it finds
+where every CSV record starts, so each row keeps its true line number and its
+original text.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CHUNK_BYTES = 1 << 24
+_NEWLINE = 10
+_QUOTE = 34
+_CARRIAGE_RETURN = 13
+BOM = b"\xef\xbb\xbf"
+
+
+def is_gzip(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def _decompressed_chunks(path: Path) -> Iterator[bytes]:
+    with gzip.open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            yield chunk
+
+
+def content_chunks(path: Path) -> Iterator[bytes]:
+    """The file's CSV text in chunks, decompressed when it is gzipped."""
+    if is_gzip(path):
+        yield from _decompressed_chunks(path)
+        return
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            yield chunk
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over the bytes tells before parsing."""
+
+    sha256: str
+    size_bytes: int
+    content_bytes: int
+    newlines: int
+    ends_with_newline: bool
+    first_line: bytes  # the header line, without its line end, BOM kept
+
+    @property
+    def physical_lines(self) -> int:
+        if self.content_bytes == 0:
+            return 0
+        return self.newlines + (0 if self.ends_with_newline else 1)
+
+
+def scan_file(path: Path) -> FileScan:
+    """Checksum the file's bytes and count the lines of its content in one pass."""
+    digest = hashlib.sha256()
+    newlines = 0
+    content_bytes = 0
+    last = b""
+    head = bytearray()
+    decompressor = zlib.decompressobj(wbits=47) if is_gzip(path) else None
+    with path.open("rb") as stream:
+        while raw := stream.read(CHUNK_BYTES):
+            digest.update(raw)
+            chunk = decompressor.decompress(raw) if decompressor else raw
+            if not chunk:
+                continue
+            newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == _NEWLINE))
+            content_bytes += len(chunk)
+            last = chunk[-1:]
+            if len(head) < 1 << 16 and b"\n" not in head:
+                head.extend(chunk[: 1 << 16])
+    if decompressor is not None:
+        tail = decompressor.flush()
+        if tail:
+            newlines += tail.count(b"\n")
+            content_bytes += len(tail)
+            last = tail[-1:]
+    first_line = bytes(head).split(b"\n", 1)[0].rstrip(b"\r")
+    return FileScan(
+        sha256=digest.hexdigest(),
+        size_bytes=path.stat().st_size,
+        content_bytes=content_bytes,
+        newlines=newlines,
+        ends_with_newline=last == b"\n",
+        first_line=first_line,
+    )
+
+
+class UnbalancedQuotes(ValueError):
+    """A double quote is opened and never closed."""
+
+
+@dataclass(frozen=True)
+class RecordIndex:
+    """Where each CSV record of a file starts and ends.
+
+    Records are split at line ends outside double quotes, exactly as an RFC
+    4180 parser splits them; record 0 is the header. A blank record (an empty
+    line) is kept so record numbers line up with the CSV reader's, which
+    counts blank lines too.
+    """
+
+    starts: np.ndarray  # byte offset of each record
+    ends: np.ndarray  # byte offset just past each record, line end excluded
+    lines: np.ndarray  # physical line (1-based) where each record starts
+    blank: np.ndarray  # bool: the record is an empty line
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def index_records(path: Path) -> RecordIndex:
+    """Index every record of a file; raise UnbalancedQuotes if quoting never closes."""
+    terminators: list[np.ndarray] = []
+    terminator_newline_ordinals: list[np.ndarray] = []
+    cr_before: list[np.ndarray] = []
+    quotes_seen = 0
+    newlines_seen = 0
+    offset = 0
+    previous_byte = 0
+    for chunk in content_chunks(path):
+        data = np.frombuffer(chunk, np.uint8)
+        newline_at = np.flatnonzero(data == _NEWLINE)
+        quote_at = np.flatnonzero(data == _QUOTE)
+        quotes_before = quotes_seen + np.searchsorted(quote_at, newline_at)
+        outside_quotes = (quotes_before & 1) == 0
+        ends_here = newline_at[outside_quotes]
+        terminators.append(ends_here + offset)
+        terminator_newline_ordinals.append(newlines_seen + np.flatnonzero(outside_quotes))
+        before = np.where(ends_here > 0, data[np.maximum(ends_here - 1, 0)], previous_byte)
+        cr_before.append(before == _CARRIAGE_RETURN)
+        quotes_seen += len(quote_at)
+        newlines_seen += len(newline_at)
+        offset += len(chunk)
+        previous_byte = int(data[-1]) if len(data) else previous_byte
+    if quotes_seen & 1:
+        raise UnbalancedQuotes("a double quote is opened and never closed")
+
+    ends = np.concatenate(terminators) if terminators else np.empty(0, np.int64)
+    ordinals = np.concatenate(terminator_newline_ordinals) if terminators else ends
+    has_cr = np.concatenate(cr_before) if cr_before else np.empty(0, bool)
+    starts = np.concatenate(([0], ends + 1)).astype(np.int64)
+    lines = np.concatenate(([1], ordinals + 2)).astype(np.int64)
+    record_ends = ends.astype(np.int64)
+    cr_at_end = has_cr
+    if offset > (int(ends[-1]) + 1 if len(ends) else 0):
+        record_ends = np.append(record_ends, offset)  # last record without a line end
+        cr_at_end = np.append(cr_at_end, previous_byte == _CARRIAGE_RETURN)
+    else:
+        starts, lines = starts[:-1], lines[:-1]
+    record_ends = record_ends - cr_at_end.astype(np.int64)
+    blank = record_ends <= starts
+    return RecordIndex(starts=starts, ends=record_ends, lines=lines, blank=blank)
+
+
+def read_slices(path: Path, ranges: list[tuple[int, int]]) -> list[bytes]:
+    """The content bytes of each (start, end) range, ranges sorted by start."""
+    out: list[bytes] = []
+    if not ranges:
+        return out
+    buffer = bytearray()
+    buffer_start = 0
+    position = 0
+    chunks = content_chunks(path)
+    for start, end in ranges:
+        while position < end:
+            chunk = next(chunks, None)
+            if chunk is None:
+                break
+            buffer.extend(chunk)
+            position += len(chunk)
+        out.append(bytes(buffer[start - buffer_start : end - buffer_start]))
+        keep_from = start - buffer_start
+        if keep_from > CHUNK_BYTES:
+            del buffer[:keep_from]
+            buffer_start += keep_from
+    return out

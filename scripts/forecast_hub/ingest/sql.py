@@ -1,0 +1,138 @@
+"""DuckDB SQL derived from the feed definitions: parse, type, validate.
+
+The parse reads every field as text so that nothing is lost to a failed cast;
+typing and validation happen in one projection, and the first broken rule of
+a row (columns in contract order; per column: required, type, length, then the
+named rules) is returned in `_error` as `column|rule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from forecast_hub.feeds import DUCKDB_TYPES, Column, Feed
+
+ERROR_COLUMN = "_error"
+_TRUE = ("true", "1", "yes", "y")
+_FALSE = ("false", "0", "no", "n")
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_csv_call(path: str, field_count: int, gzipped: bool) -> str:
+    """A strict RFC 4180 read of every field as text; rejects are stored, not raised."""
+    columns = ", ".join(f"'f{i}': 'varchar'" for i in range(field_count))
+    return (
+        f"read_csv({quote_literal(path)}, header = true, auto_detect = false, "
+        f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+        f"columns = {{{columns}}}, store_rejects = true, "
+        f"compression = '{'gzip' if gzipped else 'none'}')"
+    )
+
+
+def _typed(column: Column, raw: str) -> str:
+    if column.type == "text":
+        return f"lower({raw})" if column.lowercase else raw
+    if column.type == "date":
+        # Only ISO YYYY-MM-DD; a cast alone would also take other layouts.
+        return (
+            f"case when length({raw}) = 10 and {raw}[5] = '-' and {raw}[8] = '-' "
+            f"then try_cast({raw} as date) end"
+        )
+    if column.type == "bool":
+        true_values = ", ".join(quote_literal(v) for v in _TRUE)
+        false_values = ", ".join(quote_literal(v) for v in _FALSE)
+        return (
+            f"case when lower({raw}) in ({true_values}) then true "
+            f"when lower({raw}) in ({false_values}) then false end"
+        )
+    return f"try_cast({raw} as {DUCKDB_TYPES[column.type]})"
+
+
+def _error_checks(column: Column, raw: str, typed: str, ingested_at: str) -> list[tuple[str, str]]:
+    """(condition that the value is bad, rule name) in the order they are checked."""
+    checks: list[tuple[str, str]] = []
+    if column.required:
+        checks.append((f"{raw} is null", "required"))
+    checks.append((f"{raw} is not null and {typed} is null", "type"))
+    if column.type == "text":
+        checks.append((f"length({raw}) > {column.text_limit}", "max_length"))
+    for rule in column.rules:
+        condition = rule.sql.replace("{value}", typed).replace("{ingested_at}", ingested_at)
+        condition = condition.replace("{{", "{").replace("}}", "}")
+        condition = _replace_row_references(condition)
+        checks.append((f"{typed} is not null and not coalesce({condition}, false)", rule.name))
+    return checks
+
+
+def _replace_row_references(condition: str) -> str:
+    """`{row.x}` in a rule means the typed value of column x of the same row."""
+    while "{row." in condition:
+        start = condition.index("{row.")
+        end = condition.index("}", start)
+        name = condition[start + len("{row.") : end]
+        condition = condition[:start] + quote_identifier(name) + condition[end + 1 :]
+    return condition
+
+
+def validation_query(
+    feed: Feed,
+    read_call: str,
+    field_of_column: Mapping[str, int],
+    extra_fields: Mapping[str, int],
+    ingested_at: str,
+) -> str:
+    """Typed feed columns, `extra_columns` (JSON) and `_error`, one row per parsed record.
+
+    ``field_of_column`` maps each contract column present in the file to its
+    field position; ``extra_fields`` does the same for unknown columns, which
+    are kept as a JSON object.
+    """
+
+    def raw(position: int | None) -> str:
+        if position is None:
+            return "null::varchar"
+        # Trimming every value allocates a copy; most values have nothing to trim.
+        field = f"f{position}"
+        return (
+            f"case when prefix({field}, ' ') or suffix({field}, ' ') or {field} = '' "
+            f"then nullif(trim({field}), '') else {field} end"
+        )
+
+    raw_columns = [
+        f"{raw(field_of_column.get(c.name))} as {quote_identifier('raw_' + c.name)}"
+        for c in feed.columns
+    ]
+    typed_columns = [
+        f"{_typed(c, quote_identifier('raw_' + c.name))} as {quote_identifier(c.name)}"
+        for c in feed.columns
+    ]
+    if extra_fields:
+        pairs = ", ".join(
+            f"{quote_literal(name)}, {raw(position)}" for name, position in extra_fields.items()
+        )
+        extra = f"json_object({pairs})::varchar"
+    else:
+        extra = "null::varchar"
+
+    whens = []
+    for column in feed.columns:
+        raw_name = quote_identifier("raw_" + column.name)
+        typed_name = quote_identifier(column.name)
+        for condition, rule in _error_checks(column, raw_name, typed_name, ingested_at):
+            whens.append(f"when {condition} then {quote_literal(column.name + '|' + rule)}")
+    error = "case " + " ".join(whens) + " end"
+
+    own = ", ".join(quote_identifier(c.name) for c in feed.columns)
+    return (
+        f"with parsed as (select {', '.join(raw_columns)}, {extra} as extra_columns "
+        f"from {read_call}), "
+        f"typed as (select *, {', '.join(typed_columns)} from parsed) "
+        f"select {own}, extra_columns, {error} as {ERROR_COLUMN} from typed"
+    )
