@@ -1,16 +1,17 @@
 """One bronze file to silver and quarantine Parquet in a staging folder.
 
-DuckDB's parallel CSV reader parses, types and validates every row in one
-query whose result streams in file order. Python numbers the rows (a column
-of integers per batch, vectorised) and splits off the bad ones, and a second
-DuckDB query writes the good ones as partitioned Parquet with their lineage.
+DuckDB's parallel CSV reader parses every field as text into a table, typing
+and validating each row once on the way; the reader keeps file order, so a
+row's ``rowid`` is its position in the file. One COPY writes the good rows as
+partitioned Parquet with their lineage; the bad ones are read back by
+position.
 
-Line numbers come from one of two paths. The fast path numbers rows by their
-order and is taken only when the file proves clean: no bad rows, no
-structural rejects, and exactly one physical line per record (counted
-independently from the bytes). Anything else runs again on the exact path,
-where a record index built from the bytes gives every row its true physical
-line and every bad row its original text.
+Line numbers come from one of two paths. The fast path takes position + 2
+(the header is line 1) and is used only when the file proves clean: no bad
+rows, no structural rejects, and exactly one physical line per record
+(counted independently from the bytes). Anything else runs again on the
+exact path, where a record index built from the bytes gives every row its
+true physical line and every bad row its original text.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from forecast_hub.ingest.sql import (
     read_csv_call,
     validation_query,
 )
-
 
 # DuckDB reject types that mean the whole file cannot be trusted.
 _FILE_LEVEL_REJECTS = {

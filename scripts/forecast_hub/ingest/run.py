@@ -35,7 +35,15 @@ from forecast_hub.ingest.pipeline import (
     run_pass,
     write_quarantine,
 )
-from forecast_hub.ingest.scan import FileScan, UnbalancedQuotes, index_records, is_gzip, scan_file
+from forecast_hub.ingest.scan import (
+    CorruptGzip,
+    FileScan,
+    UnbalancedQuotes,
+    index_records,
+    is_gzip,
+    scan_bytes_only,
+    scan_file,
+)
 from forecast_hub.settings import Settings
 
 _CSV_SUFFIXES = (".csv", ".csv.gz")
@@ -262,7 +270,13 @@ class _Run:
         if self.manifest.seen_unchanged(bronze_file.relative, stat.st_size, stat.st_mtime_ns):
             out.status = "unchanged"
             return
-        scan = scan_file(bronze_file.path)
+        try:
+            scan = scan_file(bronze_file.path)
+        except CorruptGzip as error:
+            scan = scan_bytes_only(bronze_file.path)
+            rejection: FileRejected | None = FileRejected("not_csv", f"{error}; re-send the file")
+        else:
+            rejection = None
         out.sha256, out.size_bytes = scan.sha256, scan.size_bytes
         seq = self.next_seq
         self.next_seq += 1
@@ -283,6 +297,8 @@ class _Run:
         try:
             if bronze_file.problem:
                 raise FileRejected(*bronze_file.problem)
+            if rejection:
+                raise rejection
             self._ingest_csv(bronze_file, scan, lineage, out)
         except FileRejected as rejection:
             out.status = "rejected"

@@ -74,7 +74,7 @@ def scan_file(path: Path) -> FileScan:
     with path.open("rb") as stream:
         while raw := stream.read(CHUNK_BYTES):
             digest.update(raw)
-            chunk = decompressor.decompress(raw) if decompressor else raw
+            chunk = _decompress(decompressor, raw) if decompressor else raw
             if not chunk:
                 continue
             newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == _NEWLINE))
@@ -83,6 +83,8 @@ def scan_file(path: Path) -> FileScan:
             if len(head) < 1 << 16 and b"\n" not in head:
                 head.extend(chunk[: 1 << 16])
     if decompressor is not None:
+        if not decompressor.eof:
+            raise CorruptGzip("the gzip stream ends early (a truncated upload?)")
         tail = decompressor.flush()
         if tail:
             newlines += tail.count(b"\n")
@@ -97,6 +99,26 @@ def scan_file(path: Path) -> FileScan:
         ends_with_newline=last == b"\n",
         first_line=first_line,
     )
+
+
+def scan_bytes_only(path: Path) -> FileScan:
+    """Checksum and size alone, for a file whose content cannot be read."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while raw := stream.read(CHUNK_BYTES):
+            digest.update(raw)
+    return FileScan(digest.hexdigest(), path.stat().st_size, 0, 0, False, b"")
+
+
+class CorruptGzip(ValueError):
+    """A .gz file that does not decompress to its end."""
+
+
+def _decompress(decompressor: zlib._Decompress, raw: bytes) -> bytes:
+    try:
+        return decompressor.decompress(raw)
+    except zlib.error as error:
+        raise CorruptGzip(f"not a valid gzip file ({error})") from error
 
 
 class UnbalancedQuotes(ValueError):

@@ -52,6 +52,12 @@ def _typed(column: Column, raw: str) -> str:
             f"case when lower({raw}) in ({true_values}) then true "
             f"when lower({raw}) in ({false_values}) then false end"
         )
+    if column.type == "int":
+        # A cast would round '1.5' to 2; a whole number must be written as one.
+        return (
+            f"case when regexp_full_match({raw}, '[+-]?[0-9]+') "
+            f"then try_cast({raw} as {DUCKDB_TYPES['int']}) end"
+        )
     return f"try_cast({raw} as {DUCKDB_TYPES[column.type]})"
 
 

@@ -1,0 +1,56 @@
+"""Shared helpers: a throwaway data folder and readers for what ingestion wrote."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from forecast_hub.ingest import IngestPaths, IngestReport, ingest_bronze
+from forecast_hub.settings import Settings
+
+
+class DataDir:
+    """A FORECAST_HUB_DATA_DIR in a temporary folder, with small helpers."""
+
+    def __init__(self, root: Path) -> None:
+        self.settings = Settings(data_dir=root)
+        self.root = root
+
+    def drop(
+        self, tenant: str, feed: str, name: str, content: str | bytes, compress: bool = True
+    ) -> Path:
+        """Write a client file into bronze; `.gz` names are gzipped unless told not to."""
+        data = content.encode() if isinstance(content, str) else content
+        path = self.settings.bronze_dir / tenant / feed / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".gz") and compress:
+            data = gzip.compress(data, mtime=0)
+        path.write_bytes(data)
+        return path
+
+    def ingest(self) -> IngestReport:
+        return ingest_bronze(IngestPaths.resolve(self.settings))
+
+    def silver(self, feed: str, columns: str = "*", order: str = "source_file, source_line"):
+        pattern = self.settings.silver_dir / feed / "**" / "*.parquet"
+        return duckdb.sql(
+            f"select {columns} from read_parquet('{pattern}', hive_partitioning = false) "
+            f"order by {order}"
+        ).fetchall()
+
+    def quarantine(self, columns: str = "source_file, source_line, column_name, rule"):
+        pattern = self.settings.quarantine_dir / "**" / "*.parquet"
+        if not list(self.settings.quarantine_dir.rglob("*.parquet")):
+            return []
+        return duckdb.sql(
+            f"select {columns} from read_parquet('{pattern}') order by source_file, source_line"
+        ).fetchall()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataDir:
+    monkeypatch.setenv("FORECAST_HUB_DATA_DIR", str(tmp_path))
+    return DataDir(tmp_path)
