@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -87,14 +88,33 @@ def generate(
     default=None,
     help="Silver folder to write [default: $FORECAST_HUB_DATA_DIR/silver].",
 )
-def ingest(bronze: Path | None, silver: Path | None) -> None:
-    """Bronze CSV to typed, partitioned silver Parquet, with quarantine and lineage."""
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the whole run report as JSON on stdout (the summary goes to stderr).",
+)
+def ingest(bronze: Path | None, silver: Path | None, as_json: bool) -> None:
+    """Bronze CSV to typed, partitioned silver Parquet, with quarantine and lineage.
+
+    Writes a JSON run report under $FORECAST_HUB_DATA_DIR/reports with the
+    per-file counts: rows in = rows in silver + rows quarantined.
+    """
     from forecast_hub.ingest import IngestPaths, ingest_bronze
 
-    settings = _settings()
-    paths = IngestPaths.resolve(settings, bronze=bronze, silver=silver)
+    paths = IngestPaths.resolve(_settings(), bronze=bronze, silver=silver)
     report = ingest_bronze(paths, progress=sys.stderr.isatty())
-    click.echo(report.one_line())
+    for file_report in report.files:
+        if file_report.status in ("rejected", "failed"):
+            click.echo(f"{file_report.status}: {file_report.path}: {file_report.reason}", err=True)
+        elif file_report.rows_quarantined:
+            click.echo(
+                f"quarantined {file_report.rows_quarantined} rows of {file_report.path}",
+                err=True,
+            )
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    click.echo(report.one_line(), err=as_json)
     if not report.ok:
         raise UserError(report.failure_message())
 
@@ -118,7 +138,7 @@ def land(target: str) -> None:
 def main() -> None:
     """Entry point: expected errors become one line on stderr and exit 1."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name="forecast-hub", standalone_mode=False)
     except UserError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

@@ -185,8 +185,23 @@ def discover(bronze: Path) -> tuple[list[BronzeFile], list[str]]:
                         _location_problem(path, tenant_dir.name, feed_dir.name, tenant_ok),
                     )
                 )
-    files.sort(key=lambda f: (f.path.stat().st_mtime_ns, f.relative))
+    files.sort(key=lambda f: (_mtime_ns(f.path), f.relative))
     return files, unknown
+
+
+def _mtime_ns(path: Path) -> int:
+    """Arrival order key; a file that cannot be read sorts first and fails on its own."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _visible(folder: Path) -> list[Path]:
@@ -477,13 +492,13 @@ def ingest_bronze(paths: IngestPaths, progress: bool = False) -> IngestReport:
     with _run_lock(paths.silver), Manifest(paths.manifest) as manifest:
         shutil.rmtree(paths.silver / _STAGING, ignore_errors=True)
         run = _Run(paths, manifest, report)
-        total = sum(f.path.stat().st_size for f in files)
+        total = sum(_size(f.path) for f in files)
         with tqdm(
             total=total, unit="B", unit_scale=True, disable=not progress, desc="ingest"
         ) as bar:
             for bronze_file in files:
                 report.files.append(run.ingest(bronze_file))
-                bar.update(bronze_file.path.stat().st_size)
+                bar.update(_size(bronze_file.path))
         shutil.rmtree(paths.silver / _STAGING, ignore_errors=True)
     report.finished_at = _now()
     paths.reports.mkdir(parents=True, exist_ok=True)
