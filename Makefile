@@ -12,7 +12,7 @@ export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 # Demo size: a few tenants, a year and a half of daily sales.
 DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
 
-.PHONY: setup demo test lint format clean
+.PHONY: setup demo test lint format bench clean
 
 setup: $(STAMP)
 
@@ -28,17 +28,21 @@ demo: $(STAMP)
 	$(BIN)/forecast-hub land --target duckdb
 
 test: $(STAMP)
-	$(BIN)/ruff check scripts tests/python
-	$(BIN)/ruff format --check scripts tests/python
+	$(BIN)/ruff check scripts tests/python benchmarks
+	$(BIN)/ruff format --check scripts tests/python benchmarks
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check scripts tests/python
-	$(BIN)/ruff format --check scripts tests/python
+	$(BIN)/ruff check scripts tests/python benchmarks
+	$(BIN)/ruff format --check scripts tests/python benchmarks
 
 format: $(STAMP)
-	$(BIN)/ruff format scripts tests/python
-	$(BIN)/ruff check --fix scripts tests/python
+	$(BIN)/ruff format scripts tests/python benchmarks
+	$(BIN)/ruff check --fix scripts tests/python benchmarks
+
+# Ingest throughput against a plain DuckDB copy of the same ~1 GB sales file.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest_throughput.py --work $(DATA)/bench
 
 clean:
 	rm -rf $(DATA) target logs dbt_packages .pytest_cache .ruff_cache

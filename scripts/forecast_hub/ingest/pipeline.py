@@ -215,8 +215,11 @@ def run_pass(
             connection.register("lines", pa.table({"position": positions, "line": line_of}))
             line = "lines.line"
             source = "parsed join lines on lines.position = parsed.rowid"
+        months = _good_months(connection, feed)
+        # Line numbers are stored from here on, so the writer may reorder rows.
+        connection.execute("set preserve_insertion_order = false")
         result.rows_silver = _scalar(
-            connection, _copy_statement(feed, lineage, out_dir, line, source)
+            connection, _copy_statement(feed, lineage, out_dir, line, source, months)
         )
         bad = connection.execute(
             f"select rowid, {ERROR_COLUMN} from parsed where {ERROR_COLUMN} is not null "
@@ -244,6 +247,18 @@ def run_pass(
         shutil.rmtree(out_dir.parent / "spill", ignore_errors=True)
 
 
+def _good_months(connection: duckdb.DuckDBPyConnection, feed: Feed) -> list[str]:
+    """The months the good rows of a dated feed fall in (none for other feeds)."""
+    if not feed.partition_date:
+        return []
+    column = quote_identifier(feed.partition_date)
+    rows = connection.execute(
+        f"select distinct date_trunc('month', {column})::date::varchar from parsed "
+        f"where {ERROR_COLUMN} is null order by 1"
+    ).fetchall()
+    return [month for (month,) in rows]
+
+
 def _scalar(connection: duckdb.DuckDBPyConnection, query: str) -> int:
     """The single value a statement returns (a count), with its result fully read."""
     ((value,),) = connection.execute(query).fetchall()
@@ -254,31 +269,53 @@ class RecordMismatch(ValueError):
     """The record index and the CSV reader disagree on how many rows there are."""
 
 
-def _copy_statement(feed: Feed, lineage: Lineage, out_dir: Path, line: str, source: str) -> str:
+def _constant(value: str) -> str:
+    """A per-file constant string, typed as a one-value ENUM.
+
+    Parquet stores it as a plain dictionary-encoded string either way, but the
+    writer takes an ENUM's dictionary as it is instead of hashing every row's
+    copy of the value, which makes lineage columns nearly free.
+    """
+    literal = quote_literal(value)
+    return f"cast({literal} as enum({literal}))"
+
+
+def _copy_statement(
+    feed: Feed, lineage: Lineage, out_dir: Path, line: str, source: str, months: list[str]
+) -> str:
+    """COPY of the good rows; sales go to one folder per month of sale_date."""
     own = ", ".join(f"parsed.{quote_identifier(c.name)}" for c in feed.columns)
     columns = (
-        f"{own}, {quote_literal(lineage.tenant_id)} as tenant_id, parsed.extra_columns, "
-        f"{quote_literal(lineage.source_file)} as source_file, "
+        f"{own}, {_constant(lineage.tenant_id)} as tenant_id, parsed.extra_columns, "
+        f"{_constant(lineage.source_file)} as source_file, "
         f"{lineage.source_file_seq}::bigint as source_file_seq, {line} as source_line, "
-        f"{quote_literal(lineage.file_sha256)} as file_sha256, "
+        f"{_constant(lineage.file_sha256)} as file_sha256, "
         f"timestamptz {quote_literal(lineage.ingested_at)} as ingested_at"
     )
-    rows = f"select {columns}__PARTITION__ from {source} where parsed.{ERROR_COLUMN} is null"
+    good = f"from {source} where parsed.{ERROR_COLUMN} is null"
     options = "format parquet"
-    if feed.partition_date:
-        partition = partition_column(feed)
-        month = f"date_trunc('month', parsed.{quote_identifier(feed.partition_date)})::date"
-        rows = rows.replace("__PARTITION__", f", {month} as {quote_identifier(partition)}")
+    if not feed.partition_date:
+        target = out_dir / f"{lineage.file_id}.parquet"
+        return f"copy (select {columns} {good}) to {quote_literal(str(target))} ({options})"
+    partition = partition_column(feed)
+    month = f"date_trunc('month', parsed.{quote_identifier(feed.partition_date)})::date"
+    if len(months) == 1:
+        # One month (a daily drop): write its folder directly; the partitioned
+        # writer's per-row routing would only cost time.
+        folder = out_dir / f"{partition}={months[0]}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{lineage.file_id}_0.parquet"
         return (
-            f"copy ({rows} order by {quote_identifier(partition)}) "
-            f"to {quote_literal(str(out_dir))} "
-            f"({options}, partition_by ({quote_identifier(partition)}), "
-            f"write_partition_columns true, "
-            f"filename_pattern {quote_literal(lineage.file_id + '_{i}')})"
+            f"copy (select {columns}, {month} as {quote_identifier(partition)} {good}) "
+            f"to {quote_literal(str(target))} ({options})"
         )
-    rows = rows.replace("__PARTITION__", "")
-    target = out_dir / f"{lineage.file_id}.parquet"
-    return f"copy ({rows}) to {quote_literal(str(target))} ({options})"
+    return (
+        f"copy (select {columns}, {month} as {quote_identifier(partition)} {good}) "
+        f"to {quote_literal(str(out_dir))} "
+        f"({options}, partition_by ({quote_identifier(partition)}), "
+        f"write_partition_columns true, "
+        f"filename_pattern {quote_literal(lineage.file_id + '_{i}')})"
+    )
 
 
 def partition_column(feed: Feed) -> str:
