@@ -87,6 +87,7 @@ def time_ingest(path: Path, data: Path) -> tuple[float, dict]:
         "rows_silver": file_report.rows_silver,
         "line_numbering": file_report.line_numbering,
         "silver_files": sum(1 for _ in (data / "silver").rglob("*.parquet")),
+        "phase_seconds": file_report.phase_seconds,
     }
 
 
@@ -105,7 +106,10 @@ def main() -> None:
         plain.append(time_plain_copy(path, args.work / "plain.parquet"))
         seconds, details = time_ingest(path, args.work / "ingest")
         ingest.append(seconds)
-        print(f"round {round_number}: plain copy {plain[-1]:.1f} s, ingest {seconds:.1f} s")
+        print(
+            f"round {round_number}: plain copy {plain[-1]:.1f} s, ingest {seconds:.1f} s "
+            f"{details['phase_seconds']}"
+        )
     rows = details["rows_in"]
     result = {
         "file": str(path),

@@ -112,6 +112,8 @@ def ingest(bronze: Path | None, silver: Path | None, as_json: bool) -> None:
                 f"quarantined {file_report.rows_quarantined} rows of {file_report.path}",
                 err=True,
             )
+    for entry in report.unknown_entries:
+        click.echo(f"left alone: {entry} (files belong in <tenant>/<feed>/)", err=True)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     click.echo(report.one_line(), err=as_json)

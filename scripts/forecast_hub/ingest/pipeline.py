@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +138,8 @@ class BadRow:
 @dataclass
 class PassResult:
     rows_parsed: int = 0
+    parse_seconds: float = 0.0  # parse, type and validate
+    write_seconds: float = 0.0  # the silver Parquet
     rows_silver: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
     structural: list[tuple[int, str, str]] = field(default_factory=list)
@@ -202,8 +205,9 @@ def run_pass(
     )
     connection = _connect(out_dir.parent)
     try:
+        started = time.perf_counter()
         connection.execute(f"create table parsed as {query}")
-        result = PassResult()
+        result = PassResult(parse_seconds=time.perf_counter() - started)
         result.rows_parsed = _scalar(connection, "select count(*) from parsed")
         if line_of is None:
             line = "rowid + 2"
@@ -218,9 +222,11 @@ def run_pass(
         months = _good_months(connection, feed)
         # Line numbers are stored from here on, so the writer may reorder rows.
         connection.execute("set preserve_insertion_order = false")
+        started = time.perf_counter()
         result.rows_silver = _scalar(
             connection, _copy_statement(feed, lineage, out_dir, line, source, months)
         )
+        result.write_seconds = time.perf_counter() - started
         bad = connection.execute(
             f"select rowid, {ERROR_COLUMN} from parsed where {ERROR_COLUMN} is not null "
             "order by rowid"

@@ -89,6 +89,7 @@ class FileReport:
     size_bytes: int | None = None
     line_numbering: str | None = None  # fast or exact
     seconds: float | None = None
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -249,6 +250,11 @@ def _run_lock(silver: Path) -> Iterator[None]:
         yield
 
 
+def _add_phases(out: FileReport, path: str, result: PassResult) -> None:
+    out.phase_seconds[f"{path}_parse_validate"] = round(result.parse_seconds, 3)
+    out.phase_seconds[f"{path}_write"] = round(result.write_seconds, 3)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -286,7 +292,9 @@ class _Run:
             out.status = "unchanged"
             return
         try:
+            started = time.perf_counter()
             scan = scan_file(bronze_file.path)
+            out.phase_seconds["scan"] = round(time.perf_counter() - started, 3)
         except CorruptGzip as error:
             scan = scan_bytes_only(bronze_file.path)
             rejection: FileRejected | None = FileRejected("not_csv", f"{error}; re-send the file")
@@ -335,6 +343,7 @@ class _Run:
         silver_out = work / "silver"
         gzipped = is_gzip(bronze_file.path)
         result = run_pass(bronze_file.path, gzipped, feed, header, lineage, silver_out)
+        _add_phases(out, "fast", result)
         structural, fatal = classify_structural(result.structural)
         if fatal:
             raise fatal
@@ -349,6 +358,7 @@ class _Run:
                 bronze_file, gzipped, feed, header, lineage, silver_out, structural
             )
             out.rows_in, out.blank_lines = rows_in, blank
+            _add_phases(out, "exact", result)
         out.rows_silver = result.rows_silver
         out.rows_quarantined = len(quarantine_rows)
         if out.rows_in != out.rows_silver + out.rows_quarantined:

@@ -198,12 +198,16 @@ def test_files_outside_the_known_layout_are_rejected_not_ingested(data_dir):
     data_dir.drop("Acme-Corp", "sales", "s.csv", HEADERS["sales"] + "\n" + GOOD["sales"] + "\n")
     data_dir.drop("acme", "sales", "notes.txt", "hello")
 
-    files = {f.path: f for f in data_dir.ingest().files}
+    (data_dir.settings.bronze_dir / "acme" / "readme.txt").write_text("loose file")
+
+    report = data_dir.ingest()
+    files = {f.path: f for f in report.files}
 
     assert files["acme/inventory/stock.csv"].reason_code == "unknown_feed"
     assert files["Acme-Corp/sales/s.csv"].reason_code == "invalid_tenant"
     assert files["acme/sales/notes.txt"].reason_code == "unsupported_file_type"
     assert {f.status for f in files.values()} == {"rejected"}
+    assert report.unknown_entries == ["acme/readme.txt"]
 
 
 def test_valid_variations_of_the_format_are_all_accepted(data_dir):

@@ -1,0 +1,562 @@
+"""The edits store as the API uses it: durable group commit and a live cache.
+
+One writer thread owns the SQLite write connection. Requests queue their
+changes; the writer takes every change waiting, applies them in one
+transaction (the edit, its new version and its log row together, each
+request all or nothing inside a savepoint) and commits once, so one fsync
+acknowledges many edits. Only after the commit returns are the changes put
+into the in-memory cache, on the event loop's thread, together with the
+answers: a read that starts after an acknowledgement sees the edit, and a
+read never sees half of a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import queue
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forecast_hub.hybrid.migrate import migrate_sqlite
+from forecast_hub.hybrid.store import connect_store, format_timestamp, parse_timestamp
+from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER, HybridSchema
+
+MAX_BATCH_EDITS = 20_000
+_STOP = object()
+
+
+@dataclass(frozen=True)
+class StoredEdit:
+    manual_qty: float | None
+    reason: str | None
+    edited_by: str
+    edited_at: dt.datetime
+    version: int
+    is_removed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "qty": self.manual_qty,
+            "reason": self.reason,
+            "version": self.version,
+            "is_removed": self.is_removed,
+            "edited_by": self.edited_by,
+            "edited_at": self.edited_at,
+        }
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    sku_id: str
+    forecast_date: dt.date
+    qty: float
+    reason: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class PutEdits:
+    tenant_id: str
+    user_id: str
+    edits: tuple[EditRequest, ...]
+
+
+@dataclass(frozen=True)
+class RemoveEdit:
+    tenant_id: str
+    user_id: str
+    sku_id: str
+    forecast_date: dt.date
+
+
+@dataclass(frozen=True)
+class SetPrefs:
+    tenant_id: str
+    user_id: str
+    show_manual: bool | None
+
+
+Job = PutEdits | RemoveEdit | SetPrefs
+
+
+@dataclass(frozen=True)
+class Applied:
+    edits: tuple[tuple[EditRequest, StoredEdit], ...]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    conflicts: tuple[tuple[int, EditRequest, StoredEdit | None], ...]
+
+
+@dataclass(frozen=True)
+class Removed:
+    edit: StoredEdit
+
+
+@dataclass(frozen=True)
+class NothingToRemove:
+    pass
+
+
+@dataclass(frozen=True)
+class PrefsSaved:
+    show_manual: bool | None
+
+
+Result = Applied | Conflict | Removed | NothingToRemove | PrefsSaved
+
+
+class StorageUnavailable(Exception):
+    """The store could not commit; nothing of the request was applied."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    log_id: int
+    sku_id: str
+    forecast_date: dt.date
+    action: str
+    old_qty: float | None
+    new_qty: float | None
+    reason: str | None
+    edited_by: str
+    edited_at: dt.datetime
+    version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "log_id": self.log_id,
+            "sku_id": self.sku_id,
+            "forecast_date": self.forecast_date,
+            "action": self.action,
+            "old_qty": self.old_qty,
+            "new_qty": self.new_qty,
+            "reason": self.reason,
+            "edited_by": self.edited_by,
+            "edited_at": self.edited_at,
+            "version": self.version,
+        }
+
+
+@dataclass
+class _Changes:
+    """What one committed request changes in the cache."""
+
+    edits: list[tuple[str, str, dt.date, StoredEdit]] = field(default_factory=list)
+    prefs: list[tuple[str, str, bool | None]] = field(default_factory=list)
+
+
+_SELECT_EDIT = (
+    "select manual_qty, reason, edited_by, edited_at, version, is_removed"
+    " from manual_edits_ht where tenant_id = ? and sku_id = ? and forecast_date = ?"
+)
+_UPSERT_EDIT = (
+    "insert into manual_edits_ht (tenant_id, sku_id, forecast_date, manual_qty, reason,"
+    " edited_by, edited_at, version, is_removed) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " on conflict (tenant_id, sku_id, forecast_date) do update set"
+    " manual_qty = excluded.manual_qty, reason = excluded.reason,"
+    " edited_by = excluded.edited_by, edited_at = excluded.edited_at,"
+    " version = excluded.version, is_removed = excluded.is_removed"
+)
+_INSERT_LOG = (
+    "insert into manual_edit_log_ht (log_id, tenant_id, sku_id, forecast_date, action,"
+    " old_qty, new_qty, reason, edited_by, edited_at, version)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_PREFS = (
+    "insert into user_prefs_ht (tenant_id, user_id, show_manual, updated_at)"
+    " values (?, ?, ?, ?) on conflict (tenant_id, user_id) do update set"
+    " show_manual = excluded.show_manual, updated_at = excluded.updated_at"
+)
+
+
+def _stored(row: tuple[Any, ...]) -> StoredEdit:
+    qty, reason, edited_by, edited_at, version, is_removed = row
+    return StoredEdit(qty, reason, edited_by, parse_timestamp(edited_at), version, bool(is_removed))
+
+
+def _bool_or_none(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+class _Transaction:
+    """The writer's view of one batch: a connection, the batch's time, log ids."""
+
+    def __init__(self, conn: sqlite3.Connection, now: dt.datetime, next_log_id: int) -> None:
+        self.conn = conn
+        self.now = now
+        self.now_text = format_timestamp(now)
+        self.next_log_id = next_log_id
+
+    def current(self, tenant_id: str, sku_id: str, date: dt.date) -> StoredEdit | None:
+        row = self.conn.execute(_SELECT_EDIT, (tenant_id, sku_id, date.isoformat())).fetchone()
+        return _stored(row) if row else None
+
+    def log_ids(self, count: int) -> range:
+        ids = range(self.next_log_id, self.next_log_id + count)
+        self.next_log_id += count
+        return ids
+
+    def put(self, job: PutEdits) -> tuple[Result, _Changes]:
+        currents = [self.current(job.tenant_id, e.sku_id, e.forecast_date) for e in job.edits]
+        conflicts = tuple(
+            (index, edit, current)
+            for index, (edit, current) in enumerate(zip(job.edits, currents, strict=True))
+            if edit.expected_version is not None
+            and edit.expected_version != (current.version if current else 0)
+        )
+        if conflicts:
+            return Conflict(conflicts), _Changes()
+        changes = _Changes()
+        edit_rows, log_rows, applied = [], [], []
+        for log_id, edit, current in zip(
+            self.log_ids(len(job.edits)), job.edits, currents, strict=True
+        ):
+            version = (current.version if current else 0) + 1
+            old_qty = current.manual_qty if current and not current.is_removed else None
+            stored = StoredEdit(edit.qty, edit.reason, job.user_id, self.now, version, False)
+            date = edit.forecast_date.isoformat()
+            edit_rows.append(
+                (
+                    job.tenant_id,
+                    edit.sku_id,
+                    date,
+                    edit.qty,
+                    edit.reason,
+                    job.user_id,
+                    self.now_text,
+                    version,
+                    0,
+                )
+            )
+            log_rows.append(
+                (
+                    log_id,
+                    job.tenant_id,
+                    edit.sku_id,
+                    date,
+                    "upsert",
+                    old_qty,
+                    edit.qty,
+                    edit.reason,
+                    job.user_id,
+                    self.now_text,
+                    version,
+                )
+            )
+            changes.edits.append((job.tenant_id, edit.sku_id, edit.forecast_date, stored))
+            applied.append((edit, stored))
+        self.conn.executemany(_UPSERT_EDIT, edit_rows)
+        self.conn.executemany(_INSERT_LOG, log_rows)
+        return Applied(tuple(applied)), changes
+
+    def remove(self, job: RemoveEdit) -> tuple[Result, _Changes]:
+        current = self.current(job.tenant_id, job.sku_id, job.forecast_date)
+        if current is None or current.is_removed:
+            return NothingToRemove(), _Changes()
+        version = current.version + 1
+        stored = StoredEdit(None, None, job.user_id, self.now, version, True)
+        date = job.forecast_date.isoformat()
+        self.conn.execute(
+            _UPSERT_EDIT,
+            (job.tenant_id, job.sku_id, date, None, None, job.user_id, self.now_text, version, 1),
+        )
+        (log_id,) = self.log_ids(1)
+        self.conn.execute(
+            _INSERT_LOG,
+            (
+                log_id,
+                job.tenant_id,
+                job.sku_id,
+                date,
+                "remove",
+                current.manual_qty,
+                None,
+                None,
+                job.user_id,
+                self.now_text,
+                version,
+            ),
+        )
+        changes = _Changes(edits=[(job.tenant_id, job.sku_id, job.forecast_date, stored)])
+        return Removed(stored), changes
+
+    def set_prefs(self, job: SetPrefs) -> tuple[Result, _Changes]:
+        stored = None if job.show_manual is None else int(job.show_manual)
+        self.conn.execute(_UPSERT_PREFS, (job.tenant_id, job.user_id, stored, self.now_text))
+        return PrefsSaved(job.show_manual), _Changes(
+            prefs=[(job.tenant_id, job.user_id, job.show_manual)]
+        )
+
+    def apply(self, job: Job) -> tuple[Result, _Changes]:
+        if isinstance(job, PutEdits):
+            return self.put(job)
+        if isinstance(job, RemoveEdit):
+            return self.remove(job)
+        return self.set_prefs(job)
+
+
+def _weight(job: Job) -> int:
+    return len(job.edits) if isinstance(job, PutEdits) else 1
+
+
+class EditsStore:
+    """Edits, preferences and the log: written by one thread, read from memory."""
+
+    def __init__(self, path: Path, schema: HybridSchema = SCHEMA) -> None:
+        self.path = path
+        self.schema = schema
+        self.edits: dict[str, dict[tuple[str, dt.date], StoredEdit]] = {}
+        self.prefs: dict[tuple[str, str], bool | None] = {}
+        self.edits_as_of: dict[str, dt.datetime] = {}
+        self.opened_at = dt.datetime.now(dt.UTC)
+        self.last_commit_at: dt.datetime | None = None
+        self.pending = 0
+        self.failure: BaseException | None = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reader: sqlite3.Connection | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def open(self) -> None:
+        """Migrate the store forward, load the cache and start the writer (on the loop)."""
+        self._loop = asyncio.get_running_loop()
+        writer = connect_store(self.path)
+        migrate_sqlite(writer, self.schema)
+        self._reader = connect_store(self.path)
+        self._load()
+        self._thread = threading.Thread(
+            target=self._run, args=(writer,), name="edits-writer", daemon=True
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        """Finish every queued change, then stop the writer."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._thread = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _load(self) -> None:
+        assert self._reader is not None
+        for tenant_id, sku_id, date, *rest in self._reader.execute(
+            "select tenant_id, sku_id, forecast_date, manual_qty, reason, edited_by,"
+            " edited_at, version, is_removed from manual_edits_ht"
+        ):
+            stored = _stored(tuple(rest))
+            key = (sku_id, dt.date.fromisoformat(date))
+            self.edits.setdefault(tenant_id, {})[key] = stored
+            latest = self.edits_as_of.get(tenant_id)
+            if latest is None or stored.edited_at > latest:
+                self.edits_as_of[tenant_id] = stored.edited_at
+        for tenant_id, user_id, show_manual in self._reader.execute(
+            "select tenant_id, user_id, show_manual from user_prefs_ht"
+        ):
+            self.prefs[(tenant_id, user_id)] = _bool_or_none(show_manual)
+
+    @property
+    def writer_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self.failure is None
+
+    def reachable(self) -> bool:
+        try:
+            assert self._reader is not None
+            self._reader.execute("select 1 from manual_edits_ht limit 1").fetchall()
+        except (sqlite3.Error, AssertionError):
+            return False
+        return True
+
+    # -- writes ----------------------------------------------------------------------
+
+    async def submit(self, job: Job) -> Result:
+        """Queue a change and wait until it is committed (or refused)."""
+        if not self.writer_alive:
+            raise StorageUnavailable("the edits store's writer is not running")
+        assert self._loop is not None
+        future: asyncio.Future[Result] = self._loop.create_future()
+        self.pending += 1
+        try:
+            self._queue.put((job, future))
+            return await future
+        finally:
+            self.pending -= 1
+
+    def _run(self, conn: sqlite3.Connection) -> None:
+        try:
+            self._serve_queue(conn)
+        except BaseException as error:
+            self.failure = error
+            self._fail_queued(StorageUnavailable(f"the edits store's writer stopped: {error}"))
+            raise
+        finally:
+            conn.close()
+
+    def _fail_queued(self, failure: StorageUnavailable) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                self._hand_back([(item[1], failure, _Changes())], None)
+
+    def _serve_queue(self, conn: sqlite3.Connection) -> None:
+        (next_log_id,) = conn.execute(
+            "select coalesce(max(log_id), 0) + 1 from manual_edit_log_ht"
+        ).fetchone()
+        (latest,) = conn.execute("select max(edited_at) from manual_edit_log_ht").fetchone()
+        last_time = parse_timestamp(latest) if latest else dt.datetime.min.replace(tzinfo=dt.UTC)
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            size = _weight(item[0])
+            while size < MAX_BATCH_EDITS:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+                size += _weight(item[0])
+            # Strictly increasing times: a batch's edits share one edited_at,
+            # and a later batch is always later, whatever the clock does.
+            now = max(dt.datetime.now(dt.UTC), last_time + dt.timedelta(microseconds=1))
+            last_time = now
+            next_log_id = self._commit_batch(conn, batch, now, next_log_id)
+
+    def _commit_batch(
+        self,
+        conn: sqlite3.Connection,
+        batch: list[tuple[Job, asyncio.Future[Result]]],
+        now: dt.datetime,
+        next_log_id: int,
+    ) -> int:
+        transaction = _Transaction(conn, now, next_log_id)
+        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]] = []
+        try:
+            conn.execute("begin immediate")
+            for job, future in batch:
+                conn.execute("savepoint request")
+                mark = transaction.next_log_id
+                try:
+                    result, changes = transaction.apply(job)
+                except Exception as error:
+                    conn.execute("rollback to request")
+                    transaction.next_log_id = mark
+                    outcomes.append((future, error, _Changes()))
+                else:
+                    outcomes.append((future, result, changes))
+                conn.execute("release request")
+            conn.execute("commit")
+        except Exception as error:
+            if conn.in_transaction:
+                conn.execute("rollback")
+            failure = StorageUnavailable(f"the edits store could not commit: {error}")
+            self._hand_back([(future, failure, _Changes()) for _, future in batch], None)
+            (next_id,) = conn.execute(
+                "select coalesce(max(log_id), 0) + 1 from manual_edit_log_ht"
+            ).fetchone()
+            return int(next_id)
+        self._hand_back(outcomes, now)
+        return transaction.next_log_id
+
+    def _hand_back(
+        self,
+        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]],
+        committed_at: dt.datetime | None,
+    ) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(functools.partial(self._publish, outcomes, committed_at))
+
+    def _publish(
+        self,
+        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]],
+        committed_at: dt.datetime | None,
+    ) -> None:
+        """On the loop: update the cache for the whole batch, then answer every request."""
+        for _, _, changes in outcomes:
+            for tenant_id, sku_id, date, stored in changes.edits:
+                self.edits.setdefault(tenant_id, {})[(sku_id, date)] = stored
+                self.edits_as_of[tenant_id] = stored.edited_at
+            for tenant_id, user_id, show_manual in changes.prefs:
+                self.prefs[(tenant_id, user_id)] = show_manual
+        if committed_at is not None:
+            self.last_commit_at = committed_at
+        for future, outcome, _ in outcomes:
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    # -- reads -----------------------------------------------------------------------
+
+    def tenant_edits(self, tenant_id: str) -> dict[tuple[str, dt.date], StoredEdit]:
+        return self.edits.get(tenant_id, {})
+
+    def stored_show_manual(self, tenant_id: str, user_id: str) -> bool | None:
+        return self.prefs.get((tenant_id, user_id))
+
+    def tenant_show_manual(self, tenant_id: str) -> bool:
+        default = self.prefs.get((tenant_id, TENANT_DEFAULTS_USER))
+        return True if default is None else default
+
+    def show_manual(self, tenant_id: str, user_id: str) -> bool:
+        """The user's stored preference, over the tenant's default, over true."""
+        stored = self.stored_show_manual(tenant_id, user_id)
+        return self.tenant_show_manual(tenant_id) if stored is None else stored
+
+    def read_log(
+        self, tenant_id: str, since: dt.datetime | None, after: int, limit: int
+    ) -> list[LogEntry]:
+        assert self._reader is not None
+        rows = self._reader.execute(
+            "select log_id, sku_id, forecast_date, action, old_qty, new_qty, reason,"
+            " edited_by, edited_at, version from manual_edit_log_ht"
+            " where tenant_id = ? and edited_at >= ? and log_id > ?"
+            " order by log_id limit ?",
+            (tenant_id, format_timestamp(since) if since else "", after, limit),
+        ).fetchall()
+        return [
+            LogEntry(
+                log_id,
+                sku_id,
+                dt.date.fromisoformat(date),
+                action,
+                old_qty,
+                new_qty,
+                reason,
+                edited_by,
+                parse_timestamp(edited_at),
+                version,
+            )
+            for (
+                log_id,
+                sku_id,
+                date,
+                action,
+                old_qty,
+                new_qty,
+                reason,
+                edited_by,
+                edited_at,
+                version,
+            ) in rows
+        ]

@@ -1,0 +1,149 @@
+"""The shapes of api.md, for the OpenAPI document served at /docs.
+
+Requests are checked by ``validation.py`` (so each bad edit is named with
+every reason), and responses are written directly as JSON; these models
+only describe them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["invalid_content"])
+    message: str
+    details: Any | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class ForecastRow(BaseModel):
+    sku_id: str
+    forecast_date: dt.date
+    draft_qty: float
+    manual_qty: float | None = Field(description="Null where not edited.")
+    forecast_qty: float = Field(
+        description="The manual value where one exists and manual edits are shown, else the draft."
+    )
+    is_manual: bool = Field(description="forecast_qty is the planner's value.")
+    method: str
+    edited_by: str | None
+    edited_at: dt.datetime | None
+
+
+class ForecastPage(BaseModel):
+    tenant_id: str
+    show_manual: bool = Field(description="The preference applied to forecast_qty.")
+    rows: list[ForecastRow]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+
+
+class EditIn(BaseModel):
+    sku_id: str
+    forecast_date: dt.date
+    qty: float = Field(ge=0, le=1e9)
+    reason: str | None = Field(default=None, max_length=500)
+    expected_version: int | None = Field(
+        default=None,
+        ge=0,
+        description="Apply only if the stored version is this one (0: no edit yet).",
+    )
+
+
+class EditsBody(BaseModel):
+    edits: list[EditIn] = Field(min_length=1, max_length=10_000)
+
+
+class EditOut(BaseModel):
+    sku_id: str
+    forecast_date: dt.date
+    qty: float
+    version: int
+    edited_at: dt.datetime
+
+
+class EditsApplied(BaseModel):
+    edits: list[EditOut]
+
+
+class LogEntryOut(BaseModel):
+    log_id: int
+    sku_id: str
+    forecast_date: dt.date
+    action: Literal["upsert", "remove"]
+    old_qty: float | None
+    new_qty: float | None
+    reason: str | None
+    edited_by: str
+    edited_at: dt.datetime
+    version: int
+
+
+class LogPage(BaseModel):
+    entries: list[LogEntryOut]
+    next_cursor: str | None
+
+
+class PrefsBody(BaseModel):
+    show_manual: bool | None = Field(description="null returns to the tenant's default.")
+
+
+class StoredPrefs(BaseModel):
+    show_manual: bool | None
+
+
+class Prefs(BaseModel):
+    tenant_id: str
+    user_id: str
+    show_manual: bool = Field(description="In effect: the user's, else the tenant's, else true.")
+    stored: StoredPrefs = Field(description="What the user set; null inherits.")
+    tenant_defaults: StoredPrefs
+
+
+class Health(BaseModel):
+    status: Literal["ready", "not_ready"]
+    storage: dict[str, Any]
+    draft: dict[str, Any] | None
+    persistence: dict[str, Any]
+
+
+BODY_MODELS: tuple[type[BaseModel], ...] = (EditsBody, PrefsBody)
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body of a route that reads its body itself, by reference."""
+    reference = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": reference}}}
+    }
+
+
+def body_components() -> dict[str, Any]:
+    """Component schemas of the request bodies, for the OpenAPI document."""
+    components: dict[str, Any] = {}
+    for model in BODY_MODELS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+    return components
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Malformed request.",
+        401: "No or unknown token.",
+        403: "The token belongs to another tenant.",
+        413: "Body too large.",
+        422: "Invalid content; details name each bad edit.",
+        503: "Not ready.",
+    }.items()
+}

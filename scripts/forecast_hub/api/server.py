@@ -1,0 +1,42 @@
+"""Run the API on uvicorn: one process, because the edits cache and the
+group-commit writer live in it (two workers would each hold a cache the
+other's writes never reach)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from forecast_hub.api.app import create_app
+from forecast_hub.api.config import ApiConfig
+from forecast_hub.api.tokens import TokenRegistry
+from forecast_hub.settings import Settings
+
+
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    access_log: bool = False,
+    log_level: str = "info",
+) -> None:
+    """Serve until interrupted; queued edits are committed before it stops."""
+    config = ApiConfig.from_settings(settings)
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if not len(TokenRegistry(config.tokens_file)):
+        logging.getLogger("forecast_hub.api").warning(
+            "no tokens in %s: every /v1 request will get 401; add one with"
+            " `forecast-hub token add --tenant T --user U`",
+            config.tokens_file,
+        )
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        access_log=access_log,
+        log_level=log_level,
+        timeout_graceful_shutdown=10,
+    )

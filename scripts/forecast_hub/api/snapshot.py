@@ -1,0 +1,210 @@
+"""Published drafts: the API's read-only copy of what dbt built.
+
+dbt holds the warehouse file for the whole build and DuckDB lets no other
+process open it meanwhile, so the API never opens it. Instead the build
+itself publishes the draft (the ``forecast_draft_published`` model) into a
+new folder ``serving/<build_id>/`` and then switches the ``CURRENT`` pointer
+with an atomic rename. A reader sees the old build or the new one, never a
+mix, and the API picks the new one up while it keeps serving.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+POINTER = "CURRENT"
+KEEP_BUILDS = 3
+DRAFT_COLUMNS = ("tenant_id", "sku_id", "forecast_date", "step", "draft_qty", "method", "built_at")
+SKU_COLUMNS = ("tenant_id", "sku_id", "is_active", "discontinued_date")
+
+
+@dataclass(frozen=True)
+class Publication:
+    build_id: str
+    built_at: dt.datetime
+    published_at: dt.datetime
+    draft_rows: int
+    sku_rows: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "build_id": self.build_id,
+            "built_at": self.built_at.isoformat(),
+            "published_at": self.published_at.isoformat(),
+            "draft_rows": self.draft_rows,
+            "sku_rows": self.sku_rows,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Publication:
+        return cls(
+            build_id=str(data["build_id"]),
+            built_at=dt.datetime.fromisoformat(str(data["built_at"])),
+            published_at=dt.datetime.fromisoformat(str(data["published_at"])),
+            draft_rows=int(data["draft_rows"]),  # type: ignore[arg-type]
+            sku_rows=int(data["sku_rows"]),  # type: ignore[arg-type]
+        )
+
+    def to_arrow(self) -> pa.Table:
+        """The one-row record the publishing dbt model leaves in the warehouse."""
+        return pa.table(
+            {
+                "build_id": [self.build_id],
+                "built_at": pa.array([self.built_at.replace(tzinfo=None)], pa.timestamp("us")),
+                "published_at": pa.array(
+                    [self.published_at.replace(tzinfo=None)], pa.timestamp("us")
+                ),
+                "draft_rows": pa.array([self.draft_rows], pa.int64()),
+                "sku_rows": pa.array([self.sku_rows], pa.int64()),
+            }
+        )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """Warehouse timestamps are naive UTC."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path)
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def publish_snapshot(serving_dir: Path, draft: pa.Table, skus: pa.Table) -> Publication:
+    """Write a new published build and point CURRENT at it; returns what was published."""
+    draft = draft.select(list(DRAFT_COLUMNS)).sort_by(
+        [("tenant_id", "ascending"), ("sku_id", "ascending"), ("forecast_date", "ascending")]
+    )
+    skus = skus.select(list(SKU_COLUMNS))
+    now = dt.datetime.now(dt.UTC)
+    built = pc.max(draft["built_at"]).as_py() if draft.num_rows else None
+    built_at = _utc(built) if built else now
+    build_id = f"{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+    publication = Publication(build_id, built_at, now, draft.num_rows, skus.num_rows)
+
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    staging = serving_dir / f".staging-{build_id}"
+    staging.mkdir()
+    _write_parquet(draft, staging / "draft.parquet")
+    _write_parquet(skus, staging / "skus.parquet")
+    (staging / "publication.json").write_text(json.dumps(publication.to_json()), "utf-8")
+    _fsync_dir(staging)
+    staging.rename(serving_dir / build_id)
+    pointer = serving_dir / f".{POINTER}.tmp"
+    pointer.write_text(build_id + "\n", encoding="utf-8")
+    with pointer.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer, serving_dir / POINTER)
+    _fsync_dir(serving_dir)
+    _prune(serving_dir, keep=build_id)
+    return publication
+
+
+def _prune(serving_dir: Path, keep: str) -> None:
+    """Keep the newest builds; a reader of an older one has long finished loading it."""
+    builds = sorted(
+        (path for path in serving_dir.iterdir() if path.is_dir() and path.name[0].isdigit()),
+        key=lambda path: path.name,
+    )
+    for old in builds[:-KEEP_BUILDS]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def current_build_id(serving_dir: Path) -> str | None:
+    try:
+        return (serving_dir / POINTER).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+@dataclass(frozen=True)
+class SkuSeries:
+    """One SKU's draft, dates ascending."""
+
+    method: str
+    dates: tuple[dt.date, ...]
+    steps: tuple[int, ...]
+    draft_qty: tuple[float, ...]
+
+    def span(self, start: dt.date | None, end: dt.date | None) -> range:
+        low = bisect.bisect_left(self.dates, start) if start else 0
+        high = bisect.bisect_right(self.dates, end) if end else len(self.dates)
+        return range(low, high)
+
+    def has_date(self, date: dt.date) -> bool:
+        index = bisect.bisect_left(self.dates, date)
+        return index < len(self.dates) and self.dates[index] == date
+
+
+@dataclass
+class TenantDraft:
+    known_skus: set[str] = field(default_factory=set)
+    series: dict[str, SkuSeries] = field(default_factory=dict)
+    sku_order: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DraftSnapshot:
+    publication: Publication
+    tenants: dict[str, TenantDraft]
+
+    @property
+    def build_id(self) -> str:
+        return self.publication.build_id
+
+    def tenant(self, tenant_id: str) -> TenantDraft:
+        return self.tenants.get(tenant_id) or TenantDraft()
+
+
+def load_snapshot(serving_dir: Path, build_id: str) -> DraftSnapshot:
+    """Read one published build fully into memory, indexed by tenant and SKU."""
+    folder = serving_dir / build_id
+    publication = Publication.from_json(
+        json.loads((folder / "publication.json").read_text(encoding="utf-8"))
+    )
+    tenants: dict[str, TenantDraft] = {}
+    skus = pq.read_table(folder / "skus.parquet", columns=["tenant_id", "sku_id"]).to_pydict()
+    for tenant_id, sku_id in zip(skus["tenant_id"], skus["sku_id"], strict=True):
+        tenants.setdefault(tenant_id, TenantDraft()).known_skus.add(sku_id)
+
+    draft = pq.read_table(folder / "draft.parquet").to_pydict()
+    keys = list(zip(draft["tenant_id"], draft["sku_id"], strict=True))
+    start = 0
+    while start < len(keys):
+        end = start
+        while end < len(keys) and keys[end] == keys[start]:
+            end += 1
+        tenant_id, sku_id = keys[start]
+        tenant = tenants.setdefault(tenant_id, TenantDraft())
+        tenant.known_skus.add(sku_id)
+        tenant.series[sku_id] = SkuSeries(
+            method=draft["method"][start],
+            dates=tuple(draft["forecast_date"][start:end]),
+            steps=tuple(draft["step"][start:end]),
+            draft_qty=tuple(float(qty) for qty in draft["draft_qty"][start:end]),
+        )
+        start = end
+    for tenant in tenants.values():
+        tenant.sku_order = sorted(tenant.series)
+    return DraftSnapshot(publication, tenants)

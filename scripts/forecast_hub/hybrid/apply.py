@@ -1,0 +1,131 @@
+"""`forecast-hub hybrid` on the duckdb target: DDL, migrations, warehouse copy.
+
+The SQLite edits store is the system of record and is migrated first. The
+warehouse gets the same tables, with the same primary keys, in schema
+``hybrid``, refreshed from the store in one transaction: they are what dbt
+reads as sources, so ``v_forecast`` in the warehouse shows the edits as of
+the last run of this command, while the API shows every edit at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from forecast_hub.errors import UserError
+from forecast_hub.hybrid.ddl import WAREHOUSE_SCHEMA, column_type
+from forecast_hub.hybrid.migrate import migrate_duckdb, migrate_sqlite
+from forecast_hub.hybrid.store import connect_store, edits_store_path
+from forecast_hub.hybrid.tables import SCHEMA, HybridSchema, Table
+from forecast_hub.settings import Settings
+
+_ARROW_TYPES = {
+    "varchar": pa.string(),
+    "date": pa.string(),
+    "timestamp": pa.string(),
+    "double": pa.float64(),
+    "bigint": pa.int64(),
+    "boolean": pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class HybridSummary:
+    store_path: Path
+    warehouse_path: Path
+    store_changes: list[str] = field(default_factory=list)
+    warehouse_changes: list[str] = field(default_factory=list)
+    copied: dict[str, int] = field(default_factory=dict)
+
+    def one_line(self) -> str:
+        changes = self.store_changes + self.warehouse_changes
+        what = f"{len(changes)} schema changes" if changes else "schema up to date"
+        copied = ", ".join(f"{name} {rows:,}" for name, rows in self.copied.items())
+        return (
+            f"hybrid tables: {what}; edits store {self.store_path}; "
+            f"copied to {self.warehouse_path} ({copied})"
+        )
+
+
+def apply_hybrid(settings: Settings, schema: HybridSchema = SCHEMA) -> HybridSummary:
+    """Create or migrate the edits store and the warehouse tables, then copy the rows."""
+    store_path = edits_store_path(settings)
+    store = connect_store(store_path)
+    try:
+        store_changes = migrate_sqlite(store, schema)
+    finally:
+        store.close()
+
+    warehouse_path = settings.warehouse_path
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        warehouse = duckdb.connect(str(warehouse_path))
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise UserError(
+            f"the warehouse {warehouse_path} is open in another process (a dbt build?);"
+            " the edits store is up to date: run `forecast-hub hybrid` again after it"
+        ) from error
+    try:
+        warehouse_changes = migrate_duckdb(warehouse, schema)
+        copied = copy_store_to_warehouse(store_path, warehouse, schema)
+    finally:
+        warehouse.close()
+    return HybridSummary(store_path, warehouse_path, store_changes, warehouse_changes, copied)
+
+
+def _read_store(store_path: Path, schema: HybridSchema) -> dict[str, pa.Table]:
+    """Every table of the store, read in one transaction so they agree."""
+    source = connect_store(store_path, read_only=True)
+    try:
+        source.execute("begin")
+        tables = {table.name: _read_table(source, table) for table in schema.tables}
+        source.execute("commit")
+    finally:
+        source.close()
+    return tables
+
+
+def _read_table(source: sqlite3.Connection, table: Table) -> pa.Table:
+    names = table.column_names
+    rows = source.execute(f"select {', '.join(names)} from {table.name}").fetchall()
+    arrays = []
+    for index, column in enumerate(table.columns):
+        values = [row[index] for row in rows]
+        if column.type == "boolean":
+            values = [None if value is None else bool(value) for value in values]
+        arrays.append(pa.array(values, type=_ARROW_TYPES[column.type]))
+    return pa.Table.from_arrays(arrays, names=list(names))
+
+
+def copy_store_to_warehouse(
+    store_path: Path, warehouse: Any, schema: HybridSchema = SCHEMA
+) -> dict[str, int]:
+    """Replace the warehouse copy with the store's rows, all tables in one transaction."""
+    staged = _read_store(store_path, schema)
+    warehouse.execute("begin transaction")
+    try:
+        for table in schema.tables:
+            name = f"staged_{table.name}"
+            warehouse.register(name, staged[table.name])
+            casts = ", ".join(
+                f"cast({column.name} as {column_type(column, 'duckdb')})"
+                for column in table.columns
+            )
+            target = f"{WAREHOUSE_SCHEMA}.{table.name}"
+            warehouse.execute(f"delete from {target}")
+            warehouse.execute(
+                f"insert into {target} ({', '.join(table.column_names)}) select {casts} from {name}"
+            )
+            warehouse.unregister(name)
+        warehouse.execute("commit")
+    except BaseException:
+        warehouse.execute("rollback")
+        raise
+    return {table.name: staged[table.name].num_rows for table in schema.tables}
