@@ -12,7 +12,7 @@ export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 # Demo size: a few tenants, a year and a half of daily sales.
 DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format docs bench clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,9 @@ demo: $(STAMP)
 	$(BIN)/forecast-hub generate --out $(DATA)/bronze $(DEMO_ARGS)
 	$(BIN)/forecast-hub ingest
 	$(BIN)/forecast-hub land --target duckdb
+	$(BIN)/dbt build
+	@echo "forecast draft: $(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb (schema gold)"
+	@echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb', read_only=True).sql('select * from gold.fct_forecast_draft limit 10'))\""
 
 test: $(STAMP)
 	$(BIN)/ruff check scripts tests/python benchmarks
@@ -39,6 +42,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format scripts tests/python benchmarks
 	$(BIN)/ruff check --fix scripts tests/python benchmarks
+
+docs: $(STAMP)
+	$(BIN)/dbt docs generate
 
 # Ingest throughput against a plain DuckDB copy of the same ~1 GB sales file.
 bench: $(STAMP)
