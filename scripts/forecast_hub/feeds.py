@@ -52,7 +52,7 @@ class Feed:
     name: str
     columns: tuple[Column, ...]
     natural_key: tuple[str, ...]
-    partition_date: str | None = None  # date column for the silver month partition
+    partition_date: str | None = None  # date column for the silver year partition
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 DuckDB's parallel CSV reader parses every field as text into a table, typing
 and validating each row once on the way; the reader keeps file order, so a
 row's ``rowid`` is its position in the file. One COPY writes the good rows as
-partitioned Parquet with their lineage; the bad ones are read back by
+year-partitioned Parquet with their lineage; the bad ones are read back by
 position.
 
 Line numbers come from one of two paths. The fast path takes position + 2
@@ -219,13 +219,13 @@ def run_pass(
             connection.register("lines", pa.table({"position": positions, "line": line_of}))
             line = "lines.line"
             source = "parsed join lines on lines.position = parsed.rowid"
-        months = _good_months(connection, feed)
+        years = _good_years(connection, feed)
         # Line numbers are stored from here on, so the writer may reorder rows.
         connection.execute("set preserve_insertion_order = false")
         started = time.perf_counter()
         result.rows_silver = sum(
             _scalar(connection, statement)
-            for statement in _copy_statements(feed, lineage, out_dir, line, source, months)
+            for statement in _copy_statements(feed, lineage, out_dir, line, source, years)
         )
         result.write_seconds = time.perf_counter() - started
         bad = connection.execute(
@@ -254,16 +254,15 @@ def run_pass(
         shutil.rmtree(out_dir.parent / "spill", ignore_errors=True)
 
 
-def _good_months(connection: duckdb.DuckDBPyConnection, feed: Feed) -> list[str]:
-    """The months the good rows of a dated feed fall in (none for other feeds)."""
+def _good_years(connection: duckdb.DuckDBPyConnection, feed: Feed) -> list[int]:
+    """The years the good rows of a dated feed fall in (none for other feeds)."""
     if not feed.partition_date:
         return []
     column = quote_identifier(feed.partition_date)
     rows = connection.execute(
-        f"select distinct date_trunc('month', {column})::date::varchar from parsed "
-        f"where {ERROR_COLUMN} is null order by 1"
+        f"select distinct year({column}) from parsed where {ERROR_COLUMN} is null order by 1"
     ).fetchall()
-    return [month for (month,) in rows]
+    return [int(year) for (year,) in rows]
 
 
 def _scalar(connection: duckdb.DuckDBPyConnection, query: str) -> int:
@@ -288,14 +287,17 @@ def _constant(value: str) -> str:
 
 
 def _copy_statements(
-    feed: Feed, lineage: Lineage, out_dir: Path, line: str, source: str, months: list[str]
+    feed: Feed, lineage: Lineage, out_dir: Path, line: str, source: str, years: list[int]
 ) -> list[str]:
-    """COPYs of the good rows; sales go to one folder per month of sale_date.
+    """COPYs of the good rows; sales go to one folder per year of sale_date.
 
-    Months are written one COPY each, filtered from the parsed table, rather
+    Years are written one COPY each, filtered from the parsed table, rather
     than by DuckDB's partitioned writer: that one buffers every partition in
-    memory before writing, which doubled both the time and the memory of a
-    multi-year file here.
+    memory before writing, which doubled the time and took 8.9 GB of memory
+    for a 15.5M-row file here. A year, not a month, is the partition: each
+    COPY scans the parsed table, and 53 monthly scans cost as much again as
+    the write itself, while within a year Parquet's row-group statistics on
+    sale_date still let a reader skip what a date range does not need.
     """
     own = ", ".join(f"parsed.{quote_identifier(c.name)}" for c in feed.columns)
     columns = (
@@ -310,25 +312,24 @@ def _copy_statements(
         target = out_dir / f"{lineage.file_id}.parquet"
         return [f"copy (select {columns} {good}) to {quote_literal(str(target))} (format parquet)"]
     partition = partition_column(feed)
-    dated = quote_identifier(feed.partition_date)
+    dated = f"parsed.{quote_identifier(feed.partition_date)}"
     statements = []
-    for month in months:
-        folder = out_dir / f"{partition}={month}"
+    for year in years:
+        folder = out_dir / f"{partition}={year}"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{lineage.file_id}_0.parquet"
-        start = f"date {quote_literal(month)}"
         statements.append(
-            f"copy (select {columns}, {start} as {quote_identifier(partition)} {good} "
-            f"and parsed.{dated} >= {start} and parsed.{dated} < {start} + interval 1 month) "
+            f"copy (select {columns}, {year} as {quote_identifier(partition)} {good} "
+            f"and {dated} >= make_date({year}, 1, 1) and {dated} < make_date({year + 1}, 1, 1)) "
             f"to {quote_literal(str(target))} (format parquet)"
         )
     return statements
 
 
 def partition_column(feed: Feed) -> str:
-    """The month partition of a dated feed: sale_date -> sale_month."""
+    """The year partition of a dated feed: sale_date -> sale_year."""
     assert feed.partition_date is not None
-    return feed.partition_date.removesuffix("_date") + "_month"
+    return feed.partition_date.removesuffix("_date") + "_year"
 
 
 def classify_structural(

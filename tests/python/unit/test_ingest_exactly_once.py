@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
 import duckdb
 
@@ -10,7 +11,7 @@ from forecast_hub.land import land_silver
 
 SALES = (
     "sku_code,location_code,sale_date,units_sold,updated_at\n"
-    "A,L1,2025-01-30,3,2025-02-02T00:00:00Z\n"
+    "A,L1,2024-12-31,3,2025-02-02T00:00:00Z\n"
     "A,L1,2025-02-01,4,2025-02-02T00:00:00Z\n"
 )
 
@@ -59,7 +60,7 @@ def test_changed_bytes_under_the_same_name_are_a_new_version(data_dir):
     assert [seq for _, seq in versions] == [1, 2]
 
 
-def test_sales_are_partitioned_by_tenant_and_month(data_dir):
+def test_sales_are_partitioned_by_tenant_and_year(data_dir):
     data_dir.drop("acme", "sales", "day1.csv", SALES)
     data_dir.drop("globex", "sales", "day1.csv", SALES)
     data_dir.ingest()
@@ -67,15 +68,19 @@ def test_sales_are_partitioned_by_tenant_and_month(data_dir):
     files = _silver_files(data_dir)
 
     assert [f.rsplit("/", 1)[0] for f in files] == [
-        "sales/tenant_id=acme/sale_month=2025-01-01",
-        "sales/tenant_id=acme/sale_month=2025-02-01",
-        "sales/tenant_id=globex/sale_month=2025-01-01",
-        "sales/tenant_id=globex/sale_month=2025-02-01",
+        "sales/tenant_id=acme/sale_year=2024",
+        "sales/tenant_id=acme/sale_year=2025",
+        "sales/tenant_id=globex/sale_year=2024",
+        "sales/tenant_id=globex/sale_year=2025",
     ]
     one_tenant = data_dir.settings.silver_dir / "sales" / "tenant_id=acme" / "**" / "*.parquet"
     assert duckdb.sql(
         f"select distinct tenant_id from read_parquet('{one_tenant}', hive_partitioning = true)"
     ).fetchall() == [("acme",)]
+    one_year = data_dir.settings.silver_dir / "sales" / "*" / "sale_year=2025" / "*.parquet"
+    assert duckdb.sql(
+        f"select sale_date, count(*) from read_parquet('{one_year}') group by all"
+    ).fetchall() == [(date(2025, 2, 1), 2)]
 
 
 def test_landing_twice_loads_each_silver_file_once(data_dir):
