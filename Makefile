@@ -12,7 +12,7 @@ export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 # Demo size: a few tenants, a year and a half of daily sales.
 DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
 
-.PHONY: setup demo test lint format docs bench clean
+.PHONY: setup demo serve test lint format docs bench bench-api clean
 
 setup: $(STAMP)
 
@@ -26,9 +26,14 @@ demo: $(STAMP)
 	$(BIN)/forecast-hub generate --out $(DATA)/bronze $(DEMO_ARGS)
 	$(BIN)/forecast-hub ingest
 	$(BIN)/forecast-hub land --target duckdb
+	$(BIN)/forecast-hub hybrid --target duckdb
 	$(BIN)/dbt build
-	@echo "forecast draft: $(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb (schema gold)"
-	@echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb', read_only=True).sql('select * from gold.fct_forecast_draft limit 10'))\""
+	@echo "v_forecast: $(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb, schema serving; for example"
+	@echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb', read_only=True).sql('select * from serving.v_forecast limit 10'))\""
+	@echo "API: make serve, after .venv/bin/forecast-hub token add --tenant northwind --user you"
+
+serve: $(STAMP)
+	$(BIN)/forecast-hub serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/ruff check scripts tests/python benchmarks
@@ -49,6 +54,10 @@ docs: $(STAMP)
 # Ingest throughput against a plain DuckDB copy of the same ~1 GB sales file.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_throughput.py --work $(DATA)/bench
+
+# Edit-to-visible and read latency, and durable edits per second, of the API.
+bench-api: $(STAMP)
+	$(BIN)/python benchmarks/api_load.py
 
 clean:
 	rm -rf $(DATA) target logs dbt_packages .pytest_cache .ruff_cache

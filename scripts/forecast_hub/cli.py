@@ -137,6 +137,95 @@ def land(target: str) -> None:
     click.echo(summary.one_line())
 
 
+@cli.command()
+@click.option(
+    "--target",
+    type=click.Choice(["duckdb"]),
+    default="duckdb",
+    show_default=True,
+    help="Where to apply: the edits store and the warehouse's hybrid schema.",
+)
+@click.option(
+    "--write-ddl",
+    is_flag=True,
+    help="First regenerate the DDL files under hybrid/ from forecast_hub/hybrid/tables.py.",
+)
+def hybrid(target: str, write_ddl: bool) -> None:
+    """Apply the hybrid-table DDL (edits, preferences, edit log); idempotent.
+
+    Creates or migrates forward, keeping every row, the edits store
+    ($FORECAST_HUB_DATA_DIR/edits/edits.sqlite) and the warehouse tables of
+    schema hybrid, then copies the store's rows into the warehouse, where
+    dbt's v_forecast reads them. Run it before the first dbt build, and again
+    to show the latest edits in the warehouse's v_forecast.
+    """
+    from forecast_hub.hybrid import apply_hybrid, write_ddl_files
+
+    if write_ddl:
+        for path in write_ddl_files():
+            click.echo(f"wrote {path}", err=True)
+    summary = apply_hybrid(_settings())
+    for change in summary.store_changes + summary.warehouse_changes:
+        click.echo(change, err=True)
+    click.echo(summary.one_line())
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="FORECAST_HUB_API_HOST",
+    help="Interface to listen on [env: FORECAST_HUB_API_HOST].",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    envvar="FORECAST_HUB_API_PORT",
+    help="Port to listen on [env: FORECAST_HUB_API_PORT].",
+)
+@click.option("--access-log", is_flag=True, help="Log every request (slower).")
+def serve(host: str, port: int, access_log: bool) -> None:
+    """Serve the forecast API of api.md until interrupted.
+
+    Reads the draft the last dbt build published under
+    $FORECAST_HUB_DATA_DIR/serving and writes edits to the edits store;
+    it never opens the warehouse, so dbt can build meanwhile. Tokens come from
+    $FORECAST_HUB_API_TOKENS_FILE [default: $FORECAST_HUB_DATA_DIR/api/tokens.json];
+    add one with `forecast-hub token add`. OpenAPI docs at /docs.
+    """
+    from forecast_hub.api import serve as run_server
+    from forecast_hub.hybrid import edits_store_path
+
+    settings = _settings()
+    click.echo(f"serving http://{host}:{port} (docs: http://{host}:{port}/docs)", err=True)
+    run_server(settings, host=host, port=port, access_log=access_log)
+    click.echo(f"stopped; every acknowledged edit is in {edits_store_path(settings)}")
+
+
+@cli.group()
+def token() -> None:
+    """API bearer tokens: each belongs to one tenant and one user, stored hashed."""
+
+
+@token.command("add")
+@click.option("--tenant", required=True, help="The tenant the token gives access to.")
+@click.option("--user", required=True, help="The user edits are recorded under.")
+def token_add(tenant: str, user: str) -> None:
+    """Create a token and print it; only its SHA-256 is stored, so it is shown once."""
+    from forecast_hub.api import add_token
+    from forecast_hub.api.config import tokens_file
+
+    path = tokens_file(_settings())
+    value = add_token(path, tenant, user)
+    click.echo(value)
+    click.echo(
+        f"token for {user} of {tenant} added to {path}; it is shown only this once", err=True
+    )
+
+
 def main() -> None:
     """Entry point: expected errors become one line on stderr and exit 1."""
     try:

@@ -92,6 +92,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     built.forecast_hub("generate", "--out", str(bronze), *GENERATE_ARGS, "--seed", "3")
     built.forecast_hub("ingest")
     built.forecast_hub("land", "--target", "duckdb")
+    built.forecast_hub("hybrid", "--target", "duckdb")
     built.dbt("build")
     yield built
 
