@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,7 +182,8 @@ def run_pass(
     gzipped: bool,
     feed: Feed,
     header: Header,
-    lineage: Lineage,
+    ingested_at: str,
+    lineage_of: Callable[[], Lineage],
     out_dir: Path,
     line_of: np.ndarray | None = None,
     records: np.ndarray | None = None,
@@ -192,6 +194,8 @@ def run_pass(
     a row's ``rowid`` is its position among parsed rows, and each row is typed
     and checked exactly once. Without ``line_of`` a row's line is its
     position + 2 (the header is line 1); with it, ``line_of[rowid]``.
+    ``lineage_of`` is asked only once the rows are parsed, so the file's
+    checksum can be computed meanwhile.
     """
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -201,7 +205,7 @@ def run_pass(
         read_csv_call(str(path), header.field_count, gzipped),
         header.field_of_column,
         header.extra_fields,
-        f"timestamptz {quote_literal(lineage.ingested_at)}",
+        f"timestamptz {quote_literal(ingested_at)}",
     )
     connection = _connect(out_dir.parent)
     try:
@@ -220,6 +224,7 @@ def run_pass(
             line = "lines.line"
             source = "parsed join lines on lines.position = parsed.rowid"
         years = _good_years(connection, feed)
+        lineage = lineage_of()
         # Line numbers are stored from here on, so the writer may reorder rows.
         connection.execute("set preserve_insertion_order = false")
         started = time.perf_counter()

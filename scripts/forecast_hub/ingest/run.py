@@ -10,12 +10,14 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 from tqdm import tqdm
 
 from forecast_hub.errors import UserError
@@ -41,6 +43,7 @@ from forecast_hub.ingest.scan import (
     UnbalancedQuotes,
     index_records,
     is_gzip,
+    read_first_line,
     scan_bytes_only,
     scan_file,
 )
@@ -250,6 +253,26 @@ def _run_lock(silver: Path) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A file's output, staged and ready to publish."""
+
+    silver_out: Path
+    quarantine_rows: list[dict]
+    quarantine_staged: Path
+
+
+def _corrupt(error: Exception) -> FileRejected:
+    return FileRejected("not_csv", f"{error}; re-send the file")
+
+
+def _clear_counts(out: FileReport) -> None:
+    """Counts of a parse whose output is not kept (a duplicate or a rejected file)."""
+    out.rows_in = out.rows_silver = out.rows_quarantined = out.blank_lines = None
+    out.line_numbering = None
+    out.warnings.clear()
+
+
 def _add_phases(out: FileReport, path: str, result: PassResult) -> None:
     out.phase_seconds[f"{path}_parse_validate"] = round(result.parse_seconds, 3)
     out.phase_seconds[f"{path}_write"] = round(result.write_seconds, 3)
@@ -287,23 +310,67 @@ class _Run:
         return file_report
 
     def _ingest(self, bronze_file: BronzeFile, out: FileReport) -> None:
+        """Parse while the bytes are checksummed; then publish, or record why not.
+
+        The checksum (a second read of the file) runs in a thread beside
+        DuckDB's parse and is awaited only when the lineage is needed, so it
+        costs little wall time. Whether the bytes were ingested before is
+        known only then: a duplicate's parsed output is discarded.
+        """
         stat = bronze_file.path.stat()
         if self.manifest.seen_unchanged(bronze_file.relative, stat.st_size, stat.st_mtime_ns):
             out.status = "unchanged"
             return
-        try:
-            started = time.perf_counter()
-            scan = scan_file(bronze_file.path)
-            out.phase_seconds["scan"] = round(time.perf_counter() - started, 3)
-        except CorruptGzip as error:
-            scan = scan_bytes_only(bronze_file.path)
-            rejection: FileRejected | None = FileRejected("not_csv", f"{error}; re-send the file")
-        else:
-            rejection = None
-        out.sha256, out.size_bytes = scan.sha256, scan.size_bytes
         seq = self.next_seq
         self.next_seq += 1
-        lineage = Lineage(
+        work = self.staging / str(seq)
+        prepared: _Prepared | None = None
+        rejection: FileRejected | None = None
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                scanning = pool.submit(self._scan, bronze_file.path, out)
+                try:
+                    if bronze_file.problem:
+                        raise FileRejected(*bronze_file.problem)
+                    prepared = self._prepare(bronze_file, seq, scanning, work, out)
+                except FileRejected as error:
+                    rejection = error
+                except CorruptGzip as error:
+                    rejection = _corrupt(error)
+                try:
+                    scan = scanning.result()
+                except CorruptGzip as error:
+                    scan = scan_bytes_only(bronze_file.path)
+                    rejection = rejection or _corrupt(error)
+            out.sha256, out.size_bytes = scan.sha256, scan.size_bytes
+            lineage = self._lineage(bronze_file, seq, scan)
+            previous = self.manifest.find_content(
+                bronze_file.tenant_id, bronze_file.feed, scan.sha256
+            )
+            if previous is not None:
+                _clear_counts(out)
+                out.status = "duplicate"
+                out.reason = f"same bytes as {previous.path}, already {previous.status}"
+                self._record(lineage, stat.st_mtime_ns, scan, out)
+            elif rejection is not None:
+                _clear_counts(out)
+                out.status = "rejected"
+                out.reason_code, out.reason = rejection.code, rejection.message
+                self._record(lineage, stat.st_mtime_ns, scan, out)
+            elif prepared is not None and out.status != "failed":
+                self._publish(bronze_file, lineage, prepared, scan, out)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    @staticmethod
+    def _scan(path: Path, out: FileReport) -> FileScan:
+        started = time.perf_counter()
+        scan = scan_file(path)
+        out.phase_seconds["scan"] = round(time.perf_counter() - started, 3)
+        return scan
+
+    def _lineage(self, bronze_file: BronzeFile, seq: int, scan: FileScan) -> Lineage:
+        return Lineage(
             tenant_id=bronze_file.tenant_id,
             source_file=bronze_file.relative,
             source_file_seq=seq,
@@ -311,42 +378,50 @@ class _Run:
             ingested_at=self.report.started_at,
             file_id=_file_id(bronze_file.relative, scan.sha256),
         )
-        previous = self.manifest.find_content(bronze_file.tenant_id, bronze_file.feed, scan.sha256)
-        if previous is not None:
-            out.status = "duplicate"
-            out.reason = f"same bytes as {previous.path}, already {previous.status}"
-            self._record(lineage, stat.st_mtime_ns, scan, out)
-            return
-        try:
-            if bronze_file.problem:
-                raise FileRejected(*bronze_file.problem)
-            if rejection:
-                raise rejection
-            self._ingest_csv(bronze_file, scan, lineage, out)
-        except FileRejected as rejection:
-            out.status = "rejected"
-            out.reason_code, out.reason = rejection.code, rejection.message
-            self._record(lineage, stat.st_mtime_ns, scan, out)
-        finally:
-            shutil.rmtree(self.staging / lineage.file_id, ignore_errors=True)
 
-    def _ingest_csv(
-        self, bronze_file: BronzeFile, scan: FileScan, lineage: Lineage, out: FileReport
-    ) -> None:
+    def _prepare(
+        self,
+        bronze_file: BronzeFile,
+        seq: int,
+        scanning: Future[FileScan],
+        work: Path,
+        out: FileReport,
+    ) -> _Prepared:
+        """Silver and quarantine rows of one file, staged under ``work``."""
         feed = FEEDS[bronze_file.feed]
-        header = parse_header(scan.first_line, feed)
+        header = parse_header(read_first_line(bronze_file.path), feed)
         if header.extra_fields:
             out.warnings.append(
                 "unknown extra columns kept in extra_columns: " + ", ".join(header.extra_fields)
             )
-        work = self.staging / lineage.file_id
         silver_out = work / "silver"
         gzipped = is_gzip(bronze_file.path)
-        result = run_pass(bronze_file.path, gzipped, feed, header, lineage, silver_out)
+
+        def lineage_of() -> Lineage:
+            return self._lineage(bronze_file, seq, scanning.result())
+
+        try:
+            result = run_pass(
+                bronze_file.path,
+                gzipped,
+                feed,
+                header,
+                self.report.started_at,
+                lineage_of,
+                silver_out,
+            )
+        except CorruptGzip as error:
+            raise _corrupt(error) from error
+        except duckdb.Error as error:
+            if isinstance(scanning.exception(), CorruptGzip):
+                raise _corrupt(scanning.exception()) from error
+            first_line = str(error).strip().splitlines()[0]
+            raise FileRejected("not_csv", f"the file cannot be parsed: {first_line}") from error
         _add_phases(out, "fast", result)
         structural, fatal = classify_structural(result.structural)
         if fatal:
             raise fatal
+        scan = scanning.result()
         clean = not result.bad_rows and not structural
         if clean and scan.physical_lines - 1 == result.rows_parsed:
             out.line_numbering = "fast"
@@ -355,7 +430,7 @@ class _Run:
         else:
             out.line_numbering = "exact"
             result, quarantine_rows, rows_in, blank = self._exact(
-                bronze_file, gzipped, feed, header, lineage, silver_out, structural
+                bronze_file, gzipped, feed, header, lineage_of, silver_out, structural
             )
             out.rows_in, out.blank_lines = rows_in, blank
             _add_phases(out, "exact", result)
@@ -368,8 +443,7 @@ class _Run:
                 f"{out.rows_in} rows in, but {out.rows_silver} in silver and "
                 f"{out.rows_quarantined} quarantined"
             )
-            return
-        self._publish(bronze_file, lineage, silver_out, quarantine_rows, scan, out)
+        return _Prepared(silver_out, quarantine_rows, work / "quarantine.parquet")
 
     def _exact(
         self,
@@ -377,7 +451,7 @@ class _Run:
         gzipped: bool,
         feed,
         header: Header,
-        lineage: Lineage,
+        lineage_of: Callable[[], Lineage],
         silver_out: Path,
         structural: list[tuple[int, str, str]],
     ) -> tuple[PassResult, list[dict], int, int]:
@@ -388,7 +462,15 @@ class _Run:
         records, lines = exact_numbering(index, {line for line, _, _ in structural})
         try:
             result = run_pass(
-                bronze_file.path, gzipped, feed, header, lineage, silver_out, lines, records
+                bronze_file.path,
+                gzipped,
+                feed,
+                header,
+                self.report.started_at,
+                lineage_of,
+                silver_out,
+                lines,
+                records,
             )
         except RecordMismatch as error:
             raise FileRejected(
@@ -401,6 +483,7 @@ class _Run:
         bad = [(row.record, row.column_name, row.rule, row.message) for row in result.bad_rows]
         bad += [(line - 1, None, rule, field_count_message(msg)) for line, rule, msg in structural]
         texts = raw_texts(bronze_file.path, index, [record for record, *_ in bad])
+        lineage = lineage_of()
         rows = [
             {
                 "tenant_id": lineage.tenant_id,
@@ -423,28 +506,26 @@ class _Run:
         self,
         bronze_file: BronzeFile,
         lineage: Lineage,
-        silver_out: Path,
-        quarantine_rows: list[dict],
+        prepared: _Prepared,
         scan: FileScan,
         out: FileReport,
     ) -> None:
         """Move staged files into place, then record the file: the record comes last."""
         tenant_dir = Path(bronze_file.feed) / f"tenant_id={bronze_file.tenant_id}"
         published: list[str] = []
-        for staged in sorted(silver_out.rglob("*.parquet")):
-            relative = tenant_dir / staged.relative_to(silver_out)
+        for staged in sorted(prepared.silver_out.rglob("*.parquet")):
+            relative = tenant_dir / staged.relative_to(prepared.silver_out)
             target = self.paths.silver / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, target)
             published.append(relative.as_posix())
         quarantine_file = None
-        if quarantine_rows:
+        if prepared.quarantine_rows:
             relative = tenant_dir / f"{lineage.file_id}.parquet"
-            staged = self.staging / lineage.file_id / "quarantine.parquet"
-            write_quarantine(quarantine_rows, staged)
+            write_quarantine(prepared.quarantine_rows, prepared.quarantine_staged)
             target = self.paths.quarantine / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, target)
+            os.replace(prepared.quarantine_staged, target)
             quarantine_file = relative.as_posix()
         out.status = "ingested"
         self._record(

@@ -1,7 +1,7 @@
 """Byte-level passes over a bronze file, vectorised with numpy.
 
-`scan_file` is the cheap pass every file gets: its checksum, its physical line
-count and its header line. `index_records` is the exact pass a file gets only
+`scan_file` is the cheap pass every file gets: its checksum and its physical
+line count. `index_records` is the exact pass a file gets only
 when it is not clean (bad rows, blank lines, fields spanning lines): it finds
 where every CSV record starts, so each row keeps its true line number and its
 original text.
@@ -45,6 +45,18 @@ def content_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+def read_first_line(path: Path, limit: int = 1 << 16) -> bytes:
+    """The header line (BOM kept, line end dropped), without reading the rest."""
+    try:
+        with gzip.open(path, "rb") if is_gzip(path) else path.open("rb") as stream:
+            head = stream.read(limit)
+    except (OSError, EOFError, zlib.error) as error:
+        if isinstance(error, gzip.BadGzipFile | EOFError | zlib.error):
+            raise CorruptGzip(f"not a valid gzip file ({error})") from error
+        raise
+    return head.split(b"\n", 1)[0].rstrip(b"\r")
+
+
 @dataclass(frozen=True)
 class FileScan:
     """What one pass over the bytes tells before parsing."""
@@ -54,7 +66,6 @@ class FileScan:
     content_bytes: int
     newlines: int
     ends_with_newline: bool
-    first_line: bytes  # the header line, without its line end, BOM kept
 
     @property
     def physical_lines(self) -> int:
@@ -69,7 +80,6 @@ def scan_file(path: Path) -> FileScan:
     newlines = 0
     content_bytes = 0
     last = b""
-    head = bytearray()
     decompressor = zlib.decompressobj(wbits=47) if is_gzip(path) else None
     with path.open("rb") as stream:
         while raw := stream.read(CHUNK_BYTES):
@@ -80,8 +90,6 @@ def scan_file(path: Path) -> FileScan:
             newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == _NEWLINE))
             content_bytes += len(chunk)
             last = chunk[-1:]
-            if len(head) < 1 << 16 and b"\n" not in head:
-                head.extend(chunk[: 1 << 16])
     if decompressor is not None:
         if not decompressor.eof:
             raise CorruptGzip("the gzip stream ends early (a truncated upload?)")
@@ -90,14 +98,12 @@ def scan_file(path: Path) -> FileScan:
             newlines += tail.count(b"\n")
             content_bytes += len(tail)
             last = tail[-1:]
-    first_line = bytes(head).split(b"\n", 1)[0].rstrip(b"\r")
     return FileScan(
         sha256=digest.hexdigest(),
         size_bytes=path.stat().st_size,
         content_bytes=content_bytes,
         newlines=newlines,
         ends_with_newline=last == b"\n",
-        first_line=first_line,
     )
 
 
@@ -107,7 +113,7 @@ def scan_bytes_only(path: Path) -> FileScan:
     with path.open("rb") as stream:
         while raw := stream.read(CHUNK_BYTES):
             digest.update(raw)
-    return FileScan(digest.hexdigest(), path.stat().st_size, 0, 0, False, b"")
+    return FileScan(digest.hexdigest(), path.stat().st_size, 0, 0, False)
 
 
 class CorruptGzip(ValueError):
