@@ -42,7 +42,7 @@ def _typed(column: Column, raw: str) -> str:
     if column.type == "date":
         # Only ISO YYYY-MM-DD; a cast alone would also take other layouts.
         return (
-            f"case when length({raw}) = 10 and {raw}[5] = '-' and {raw}[8] = '-' "
+            f"case when strlen({raw}) = 10 and {raw}[5] = '-' and {raw}[8] = '-' "
             f"then try_cast({raw} as date) end"
         )
     if column.type == "bool":
@@ -68,7 +68,9 @@ def _error_checks(column: Column, raw: str, typed: str, ingested_at: str) -> lis
         checks.append((f"{raw} is null", "required"))
     checks.append((f"{raw} is not null and {typed} is null", "type"))
     if column.type == "text":
-        checks.append((f"length({raw}) > {column.text_limit}", "max_length"))
+        # strlen (bytes) is free and bounds length (characters) from above.
+        limit = column.text_limit
+        checks.append((f"strlen({raw}) > {limit} and length({raw}) > {limit}", "max_length"))
     for rule in column.rules:
         condition = rule.sql.replace("{value}", typed).replace("{ingested_at}", ingested_at)
         condition = condition.replace("{{", "{").replace("}}", "}")
