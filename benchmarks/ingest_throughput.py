@@ -8,7 +8,8 @@ then alternates, for each round:
     ingest  forecast-hub ingest of the same file (type, validate, lineage,
             quarantine, partitions, manifest)
 
-and prints MB/s, rows/s and the ratio of the medians. The generated files are
+and prints MB/s, rows/s, the ratio of the medians, and the median of each
+round's ratio (a round's two runs share the machine's load). The generated files are
 kept under --work and reused by later runs of the same size.
 
     python benchmarks/ingest_throughput.py [--rows 16000000] [--rounds 3]
@@ -122,6 +123,11 @@ def main() -> None:
         "ingest_mb_per_s": round(size_mb / statistics.median(ingest), 1),
         "ingest_rows_per_s": round(rows / statistics.median(ingest)),
         "ratio_ingest_to_plain": round(statistics.median(ingest) / statistics.median(plain), 2),
+        # Each round's two runs are adjacent, so they share the machine's load.
+        "ratio_per_round": [round(i / p, 2) for i, p in zip(ingest, plain, strict=True)],
+        "ratio_median_of_rounds": round(
+            statistics.median(i / p for i, p in zip(ingest, plain, strict=True)), 2
+        ),
         **details,
     }
     print(json.dumps(result, indent=2))
