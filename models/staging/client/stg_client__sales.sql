@@ -14,15 +14,7 @@ renamed as (
         net_revenue,
         upper(currency) as currency_code,
         {{ to_utc_timestamp("updated_at") }} as updated_at,
-        extra_columns,
-        extra_columns is not null as has_extra_columns,
-        source_file,
-        source_file_seq,
-        source_line,
-        file_sha256,
-        {{ to_utc_timestamp("ingested_at") }} as ingested_at,
-        silver_file,
-        {{ to_utc_timestamp("loaded_at") }} as loaded_at
+        {{ lineage_columns() }}
     from source
 )
 
