@@ -28,6 +28,7 @@ demo: $(STAMP)
 	$(BIN)/forecast-hub land --target duckdb
 	$(BIN)/forecast-hub hybrid --target duckdb
 	$(BIN)/dbt build
+	$(BIN)/forecast-hub quality --target duckdb
 	@echo "v_forecast: $(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb, schema serving; for example"
 	@echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb', read_only=True).sql('select * from serving.v_forecast limit 10'))\""
 	@echo "API: make serve, after .venv/bin/forecast-hub token add --tenant northwind --user you"
@@ -35,14 +36,18 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/forecast-hub serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
-	$(BIN)/ruff check scripts tests/python benchmarks
-	$(BIN)/ruff format --check scripts tests/python benchmarks
+test: lint
 	$(BIN)/pytest
 
+# Python by ruff; SQL by SQLFluff in the house style (snowflake dialect): the
+# models through dbt's templater, the account DDL under snowflake/ as is.
 lint: $(STAMP)
 	$(BIN)/ruff check scripts tests/python benchmarks
 	$(BIN)/ruff format --check scripts tests/python benchmarks
+	mkdir -p $(FORECAST_HUB_DATA_DIR)/warehouse
+	$(BIN)/dbt seed --quiet  # one model reads a seed while it compiles
+	$(BIN)/sqlfluff lint models
+	$(BIN)/sqlfluff lint --templater raw --dialect snowflake snowflake
 
 format: $(STAMP)
 	$(BIN)/ruff format scripts tests/python benchmarks

@@ -27,13 +27,19 @@
     where {{ upper }} >= {{ lower }}
 {%- endmacro %}
 
+{#-
+    The bounds are cast because a whole number of weeks (days / 7) is a
+    decimal, and array_generate_range takes integers.
+-#}
 {% macro snowflake__explode_integer_range(relation, lower, upper, column_name) -%}
     select
         {{ relation }}.*,
         cast(integers.value as integer) as {{ column_name }}
     from {{ relation }},
         lateral flatten(
-            input => array_generate_range({{ lower }}, ({{ upper }}) + 1)
+            input => array_generate_range(
+                cast({{ lower }} as integer), cast({{ upper }} as integer) + 1
+            )
         ) as integers
     where {{ upper }} >= {{ lower }}
 {%- endmacro %}

@@ -124,16 +124,23 @@ def ingest(bronze: Path | None, silver: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(["duckdb"]),
+    type=click.Choice(["duckdb", "emulator", "snowflake"]),
     default="duckdb",
     show_default=True,
-    help="Warehouse to load silver files into.",
+    help="Warehouse to load silver files into: the embedded DuckDB file, the local "
+    "Snowflake emulator (FORECAST_HUB_EMULATOR_PORT), or a Snowflake account (SNOWFLAKE_*).",
 )
 def land(target: str) -> None:
     """Load new silver files into raw warehouse tables, exactly once."""
-    from forecast_hub.land import land_silver
+    if target == "duckdb":
+        from forecast_hub.land import land_silver
 
-    summary = land_silver(_settings())
+        summary = land_silver(_settings())
+    else:
+        from forecast_hub.snowflake import SnowflakeSettings
+        from forecast_hub.snowflake.land import land_target
+
+        summary = land_target(_settings(), SnowflakeSettings.from_env(target))
     click.echo(summary.one_line())
 
 
@@ -224,6 +231,93 @@ def token_add(tenant: str, user: str) -> None:
     click.echo(
         f"token for {user} of {tenant} added to {path}; it is shown only this once", err=True
     )
+
+
+@cli.group()
+def emulator() -> None:
+    """The local Snowflake emulator (fakesnow) behind the emulator target, on 127.0.0.1."""
+
+
+@emulator.command("start")
+def emulator_start() -> None:
+    """Start it on a free port (or reuse the running one); prints the variable dbt needs."""
+    from forecast_hub.snowflake.emulator import start_emulator
+
+    state = start_emulator(_settings())
+    click.echo(f"FORECAST_HUB_EMULATOR_PORT={state.port}")
+    click.echo(
+        f"emulator at {state.url} (pid {state.pid}); stop: forecast-hub emulator stop", err=True
+    )
+
+
+@emulator.command("stop")
+def emulator_stop() -> None:
+    """Stop the data folder's emulator; its in-memory databases are gone after."""
+    from forecast_hub.snowflake.emulator import stop_emulator
+
+    state = stop_emulator(_settings())
+    click.echo(
+        "no emulator was running" if state is None else f"stopped the emulator on port {state.port}"
+    )
+
+
+@cli.group()
+def snowflake() -> None:
+    """Snowflake DDL kept under snowflake/ and hybrid/."""
+
+
+@snowflake.command("apply-ddl")
+@click.option(
+    "--target",
+    type=click.Choice(["emulator", "snowflake"]),
+    default="snowflake",
+    show_default=True,
+)
+@click.option(
+    "--phase",
+    type=click.Choice(["before_build", "after_build"]),
+    default="before_build",
+    show_default=True,
+    help="before_build: landing, pipes, hybrid tables; after_build: tenant isolation, grants.",
+)
+def snowflake_apply_ddl(target: str, phase: str) -> None:
+    """Apply the DDL; statements the emulator cannot run need
+    FORECAST_HUB_SNOWFLAKE_ACCOUNT_ONLY_DDL=true (the default on an account)."""
+    from forecast_hub.snowflake import SnowflakeSettings
+    from forecast_hub.snowflake.ddl import apply_target_ddl
+
+    click.echo(apply_target_ddl(SnowflakeSettings.from_env(target), phase).one_line())
+
+
+@snowflake.command("write-ddl")
+def snowflake_write_ddl() -> None:
+    """Regenerate snowflake/landing.sql and pipes.sql from the feed contract."""
+    from forecast_hub.snowflake.ddl import write_ddl_files
+
+    for path in write_ddl_files():
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option(
+    "--target",
+    type=click.Choice(["duckdb", "emulator", "snowflake"]),
+    default="duckdb",
+    show_default=True,
+)
+def quality(target: str) -> None:
+    """Great Expectations checkpoint over silver and gold; data docs under
+    $FORECAST_HUB_DATA_DIR/quality."""
+    from forecast_hub.quality import run_quality_checkpoint
+    from forecast_hub.snowflake import SnowflakeSettings
+
+    snowflake_settings = None if target == "duckdb" else SnowflakeSettings.from_env(target)
+    result = run_quality_checkpoint(_settings(), snowflake_settings)
+    for failure in result.failures:
+        click.echo(f"failed: {failure}", err=True)
+    click.echo(result.one_line())
+    if not result.success:
+        raise UserError("the quality checkpoint failed; open the data docs page above")
 
 
 def main() -> None:

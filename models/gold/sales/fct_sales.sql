@@ -32,18 +32,18 @@ sales_to_resolve as (
     from sales
     {% if is_incremental() %}
         where exists (
-            select 1
-            from sales as changed
-            where
-                changed.loaded_at > (
-                    select max(this_run.last_loaded_at)
-                    from {{ this }} as this_run
-                )
-                and changed.tenant_id = sales.tenant_id
-                and changed.sku_id = sales.sku_id
-                and changed.location_id = sales.location_id
-                and changed.sale_date = sales.sale_date
-        )
+                select 1 as has_newer_version
+                from sales as changed
+                where
+                    changed.loaded_at > (
+                        select max(this_run.last_loaded_at) as last_loaded_at
+                        from {{ this }} as this_run
+                    )
+                    and changed.tenant_id = sales.tenant_id
+                    and changed.sku_id = sales.sku_id
+                    and changed.location_id = sales.location_id
+                    and changed.sale_date = sales.sale_date
+            )
     {% endif %}
 ),
 

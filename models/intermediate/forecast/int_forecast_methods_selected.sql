@@ -62,9 +62,9 @@ selected_by_backtest as (
         method
     from best_candidates
     qualify row_number() over (
-        partition by tenant_id, sku_id
-        order by method_order
-    ) = 1
+            partition by tenant_id, sku_id
+            order by method_order
+        ) = 1
 ),
 
 selected_by_fallback as (

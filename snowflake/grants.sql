@@ -1,0 +1,45 @@
+-- Roles and grants. Applied after dbt build (future grants cover what
+-- later builds create). Account only: the emulator has no access control.
+--
+-- forecast_hub_loader   lands files: the stage, the raw tables, the pipes
+-- forecast_hub_analyst  reads the tenant-isolated serving views
+-- forecast_hub_api      reads those views and writes the hybrid tables
+
+set database_name = current_database();
+set warehouse_name = current_warehouse();
+
+create role if not exists forecast_hub_loader;
+create role if not exists forecast_hub_analyst;
+create role if not exists forecast_hub_api;
+
+grant role forecast_hub_loader to role sysadmin;
+grant role forecast_hub_analyst to role sysadmin;
+grant role forecast_hub_api to role sysadmin;
+
+grant usage on database identifier($database_name) to role forecast_hub_loader;
+grant usage on database identifier($database_name) to role forecast_hub_analyst;
+grant usage on database identifier($database_name) to role forecast_hub_api;
+grant usage on warehouse identifier($warehouse_name) to role forecast_hub_loader;
+grant usage on warehouse identifier($warehouse_name) to role forecast_hub_analyst;
+grant usage on warehouse identifier($warehouse_name) to role forecast_hub_api;
+
+-- Loader: PUT to the stage, COPY into the raw tables, run the pipes.
+grant usage on schema raw to role forecast_hub_loader;
+grant usage on file format raw.silver_parquet to role forecast_hub_loader;
+grant read, write on stage raw.silver_stage to role forecast_hub_loader;
+grant select, insert on all tables in schema raw to role forecast_hub_loader;
+grant select, insert on future tables in schema raw to role forecast_hub_loader;
+grant monitor, operate on all pipes in schema raw to role forecast_hub_loader;
+
+-- Analyst: the secure views only; each shows the tenants of the
+-- analyst's roles (security.tenant_roles).
+grant usage on schema serving_secure to role forecast_hub_analyst;
+grant select on all views in schema serving_secure to role forecast_hub_analyst;
+grant select on future views in schema serving_secure to role forecast_hub_analyst;
+
+-- API: the same views, and the tables planners write through it.
+grant usage on schema serving_secure to role forecast_hub_api;
+grant select on all views in schema serving_secure to role forecast_hub_api;
+grant select on future views in schema serving_secure to role forecast_hub_api;
+grant usage on schema hybrid to role forecast_hub_api;
+grant select, insert, update on all tables in schema hybrid to role forecast_hub_api;
