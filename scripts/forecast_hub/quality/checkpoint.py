@@ -54,11 +54,15 @@ def _context(settings: Settings) -> Any:
     """A file-backed GX project under the data folder, so data docs persist for people."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     root = quality_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
-    return gx.get_context(mode="file", project_root_dir=str(root))
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    # One line per checkpoint says what happened; per-metric bars are noise.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
 
 
 def _duckdb_batches(settings: Settings, checks: list[Dataset]) -> dict[str, Path]:
