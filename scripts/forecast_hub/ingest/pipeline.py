@@ -129,8 +129,10 @@ class Lineage:
 
 @dataclass
 class BadRow:
-    line: int
-    record: int | None  # record number in the exact index, when known
+    """A row that breaks a rule; any bad row sends its file to the exact path,
+    whose record index gives the row's line and original text."""
+
+    record: int | None  # record number in the exact index (None on the fast path)
     column_name: str | None
     rule: str
     message: str
@@ -241,7 +243,6 @@ def run_pass(
             column_name, rule = error.split("|", 1)
             result.bad_rows.append(
                 BadRow(
-                    line=position + 2 if line_of is None else int(line_of[position]),
                     record=None if records is None else int(records[position]),
                     column_name=column_name,
                     rule=rule,
