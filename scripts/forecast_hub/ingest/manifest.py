@@ -103,6 +103,15 @@ class Manifest:
         ).fetchone()
         return row is not None
 
+    def has_size(self, tenant_id: str, feed: str, size_bytes: int) -> bool:
+        """True when bytes of this size were recorded for this tenant and feed."""
+        row = self._db.execute(
+            "select 1 from ingested_files where tenant_id = ? and feed = ? and size_bytes = ? "
+            "limit 1",
+            (tenant_id, feed, size_bytes),
+        ).fetchone()
+        return row is not None
+
     def find_content(self, tenant_id: str, feed: str, sha256: str) -> ManifestEntry | None:
         """The first record of these bytes for this tenant and feed, if any."""
         row = self._db.execute(

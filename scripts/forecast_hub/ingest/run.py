@@ -332,7 +332,8 @@ class _Run:
                 try:
                     if bronze_file.problem:
                         raise FileRejected(*bronze_file.problem)
-                    prepared = self._prepare(bronze_file, seq, scanning, work, out)
+                    if not self._known_bytes(bronze_file, stat.st_size, scanning):
+                        prepared = self._prepare(bronze_file, seq, scanning, work, out)
                 except FileRejected as error:
                     rejection = error
                 except CorruptGzip as error:
@@ -361,6 +362,22 @@ class _Run:
                 self._publish(bronze_file, lineage, prepared, scan, out)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _known_bytes(self, bronze_file: BronzeFile, size: int, scanning: Future[FileScan]) -> bool:
+        """Whether a file the size of bytes already recorded is one of them.
+
+        Such a file is most likely a re-send, so its checksum decides before
+        any parsing; every other file is parsed while it is checksummed.
+        """
+        if not self.manifest.has_size(bronze_file.tenant_id, bronze_file.feed, size):
+            return False
+        try:
+            sha256 = scanning.result().sha256
+        except CorruptGzip:
+            return False
+        return (
+            self.manifest.find_content(bronze_file.tenant_id, bronze_file.feed, sha256) is not None
+        )
 
     @staticmethod
     def _scan(path: Path, out: FileReport) -> FileScan:

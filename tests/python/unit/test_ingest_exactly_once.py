@@ -40,12 +40,15 @@ def test_same_bytes_under_a_new_name_or_touched_are_duplicates(data_dir):
     data_dir.drop("acme", "sales", "day1_resent.csv", SALES)
     os.utime(original, ns=(1, 1))  # same bytes, new modification time
 
-    statuses = {f.path: (f.status, f.reason) for f in data_dir.ingest().files}
+    reports = data_dir.ingest().files
+    statuses = {f.path: (f.status, f.reason) for f in reports}
 
     assert statuses["acme/sales/day1_resent.csv"][0] == "duplicate"
     assert "acme/sales/day1.csv" in statuses["acme/sales/day1_resent.csv"][1]
     assert statuses["acme/sales/day1.csv"][0] == "duplicate"
     assert len(data_dir.silver("sales")) == 2
+    # Recognised by checksum before any parsing.
+    assert all(set(f.phase_seconds) == {"scan"} for f in reports)
 
 
 def test_changed_bytes_under_the_same_name_are_a_new_version(data_dir):
