@@ -110,7 +110,7 @@ FEEDS: dict[str, Feed] = {
                 3,
                 Rule(
                     "iso_4217",
-                    "regexp_full_match({value}, '[A-Za-z]{{3}}')",
+                    "{value} glob '[A-Za-z][A-Za-z][A-Za-z]'",
                     "must be three ISO 4217 letters",
                 ),
             ),

@@ -9,9 +9,11 @@ position.
 Line numbers come from one of two paths. The fast path takes position + 2
 (the header is line 1) and is used only when the file proves clean: no bad
 rows, no structural rejects, and exactly one physical line per record
-(counted independently from the bytes). Anything else runs again on the
-exact path, where a record index built from the bytes gives every row its
-true physical line and every bad row its original text.
+(counted independently from the bytes). It only asks whether each row is
+good, and writes nothing until the file has proved clean. Anything else runs
+again on the exact path, where a record index built from the bytes gives
+every row its true physical line, and every bad row its first broken rule
+and its original text.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from forecast_hub.feeds import Feed
 from forecast_hub.ingest.scan import BOM, RecordIndex, read_slices
 from forecast_hub.ingest.sql import (
     ERROR_COLUMN,
+    OK_COLUMN,
+    fast_query,
     quote_identifier,
     quote_literal,
     read_csv_call,
@@ -140,6 +144,7 @@ class BadRow:
 
 @dataclass
 class PassResult:
+    clean: bool = True  # the fast path's verdict; silver is written only when clean
     rows_parsed: int = 0
     parse_seconds: float = 0.0  # parse, type and validate
     write_seconds: float = 0.0  # the silver Parquet
@@ -189,20 +194,29 @@ def run_pass(
     out_dir: Path,
     line_of: np.ndarray | None = None,
     records: np.ndarray | None = None,
+    expected_rows: Callable[[], int] | None = None,
 ) -> PassResult:
     """Parse, validate and write the good rows of one file under ``out_dir``.
 
     The parsed rows go into a table first: the CSV reader keeps file order, so
     a row's ``rowid`` is its position among parsed rows, and each row is typed
-    and checked exactly once. Without ``line_of`` a row's line is its
-    position + 2 (the header is line 1); with it, ``line_of[rowid]``.
-    ``lineage_of`` is asked only once the rows are parsed, so the file's
-    checksum can be computed meanwhile.
+    and checked exactly once.
+
+    Without ``line_of`` this is the fast path: a row's line is its position + 2
+    (the header is line 1), which holds only if every row is good, nothing
+    was rejected, and ``expected_rows()`` (one per physical line after the
+    header) rows were parsed; otherwise the result is not ``clean`` and
+    nothing is written. With ``line_of`` (the exact path) a row's line is
+    ``line_of[rowid]`` and every bad row is reported with its rule.
+    ``lineage_of`` and ``expected_rows`` are asked only once the rows are
+    parsed, so the file's checksum and line count can be computed meanwhile.
     """
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    query = validation_query(
+    exact = line_of is not None
+    build = validation_query if exact else fast_query
+    query = build(
         feed,
         read_csv_call(str(path), header.field_count, gzipped),
         header.field_of_column,
@@ -214,59 +228,100 @@ def run_pass(
         started = time.perf_counter()
         connection.execute(f"create table parsed as {query}")
         result = PassResult(parse_seconds=time.perf_counter() - started)
-        result.rows_parsed = _scalar(connection, "select count(*) from parsed")
-        if line_of is None:
-            line = "rowid + 2"
-            source = "parsed"
-        else:
-            if len(line_of) != result.rows_parsed:
-                raise RecordMismatch(f"{len(line_of)} records indexed, {result.rows_parsed} parsed")
-            positions = np.arange(len(line_of), dtype=np.int64)
-            connection.register("lines", pa.table({"position": positions, "line": line_of}))
-            line = "lines.line"
-            source = "parsed join lines on lines.position = parsed.rowid"
-        years = _good_years(connection, feed)
-        lineage = lineage_of()
-        # Line numbers are stored from here on, so the writer may reorder rows.
-        connection.execute("set preserve_insertion_order = false")
-        started = time.perf_counter()
-        result.rows_silver = sum(
-            _scalar(connection, statement)
-            for statement in _copy_statements(feed, lineage, out_dir, line, source, years)
-        )
-        result.write_seconds = time.perf_counter() - started
-        bad = connection.execute(
-            f"select rowid, {ERROR_COLUMN} from parsed where {ERROR_COLUMN} is not null "
-            "order by rowid"
-        ).fetchall()
-        for position, error in bad:
-            column_name, rule = error.split("|", 1)
-            result.bad_rows.append(
-                BadRow(
-                    record=None if records is None else int(records[position]),
-                    column_name=column_name,
-                    rule=rule,
-                    message=rule_message(feed, column_name, rule),
-                )
-            )
         result.structural = connection.execute(
             # One reject per missing column is recorded; a row is one record.
             "select distinct on (line) line, error_type, error_message "
             "from reject_errors order by line, column_idx"
         ).fetchall()
+        if exact:
+            return _finish_exact(connection, feed, lineage_of, out_dir, line_of, records, result)
+        assert expected_rows is not None
+        result.rows_parsed, bad = connection.execute(
+            f"select count(*), count(*) filter (where not {OK_COLUMN}) from parsed"
+        ).fetchall()[0]
+        result.clean = not bad and not result.structural and result.rows_parsed == expected_rows()
+        if result.clean:
+            extra = "parsed.extra_columns" if header.extra_fields else "null::varchar"
+            _write_silver(connection, feed, lineage_of, out_dir, result, "rowid + 2", extra)
         return result
     finally:
         connection.close()
         shutil.rmtree(out_dir.parent / "spill", ignore_errors=True)
 
 
-def _good_years(connection: duckdb.DuckDBPyConnection, feed: Feed) -> list[int]:
+def _finish_exact(
+    connection: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    lineage_of: Callable[[], Lineage],
+    out_dir: Path,
+    line_of: np.ndarray,
+    records: np.ndarray | None,
+    result: PassResult,
+) -> PassResult:
+    """Write the good rows with their indexed lines; report every bad row's rule."""
+    result.rows_parsed = _scalar(connection, "select count(*) from parsed")
+    if len(line_of) != result.rows_parsed:
+        raise RecordMismatch(f"{len(line_of)} records indexed, {result.rows_parsed} parsed")
+    positions = np.arange(len(line_of), dtype=np.int64)
+    connection.register("lines", pa.table({"position": positions, "line": line_of}))
+    _write_silver(
+        connection,
+        feed,
+        lineage_of,
+        out_dir,
+        result,
+        "lines.line",
+        "parsed.extra_columns",
+        source="parsed join lines on lines.position = parsed.rowid",
+        good=f"parsed.{ERROR_COLUMN} is null",
+    )
+    bad = connection.execute(
+        f"select rowid, {ERROR_COLUMN} from parsed where {ERROR_COLUMN} is not null order by rowid"
+    ).fetchall()
+    for position, error in bad:
+        column_name, rule = error.split("|", 1)
+        result.bad_rows.append(
+            BadRow(
+                record=None if records is None else int(records[position]),
+                column_name=column_name,
+                rule=rule,
+                message=rule_message(feed, column_name, rule),
+            )
+        )
+    return result
+
+
+def _write_silver(
+    connection: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    lineage_of: Callable[[], Lineage],
+    out_dir: Path,
+    result: PassResult,
+    line: str,
+    extra: str,
+    source: str = "parsed",
+    good: str = "true",
+) -> None:
+    """The good rows to year-partitioned silver Parquet; counts what was written."""
+    years = _good_years(connection, feed, good)
+    lineage = lineage_of()
+    # Line numbers are stored from here on, so the writer may reorder rows.
+    connection.execute("set preserve_insertion_order = false")
+    started = time.perf_counter()
+    result.rows_silver = sum(
+        _scalar(connection, statement)
+        for statement in _copy_statements(feed, lineage, out_dir, line, extra, source, good, years)
+    )
+    result.write_seconds = time.perf_counter() - started
+
+
+def _good_years(connection: duckdb.DuckDBPyConnection, feed: Feed, good: str) -> list[int]:
     """The years the good rows of a dated feed fall in (none for other feeds)."""
     if not feed.partition_date:
         return []
     column = quote_identifier(feed.partition_date)
     rows = connection.execute(
-        f"select distinct year({column}) from parsed where {ERROR_COLUMN} is null order by 1"
+        f"select distinct year(parsed.{column}) from parsed where {good} order by 1"
     ).fetchall()
     return [int(year) for (year,) in rows]
 
@@ -293,7 +348,14 @@ def _constant(value: str) -> str:
 
 
 def _copy_statements(
-    feed: Feed, lineage: Lineage, out_dir: Path, line: str, source: str, years: list[int]
+    feed: Feed,
+    lineage: Lineage,
+    out_dir: Path,
+    line: str,
+    extra: str,
+    source: str,
+    good: str,
+    years: list[int],
 ) -> list[str]:
     """COPYs of the good rows; sales go to one folder per year of sale_date.
 
@@ -307,13 +369,13 @@ def _copy_statements(
     """
     own = ", ".join(f"parsed.{quote_identifier(c.name)}" for c in feed.columns)
     columns = (
-        f"{own}, {_constant(lineage.tenant_id)} as tenant_id, parsed.extra_columns, "
+        f"{own}, {_constant(lineage.tenant_id)} as tenant_id, {extra} as extra_columns, "
         f"{_constant(lineage.source_file)} as source_file, "
         f"{lineage.source_file_seq}::bigint as source_file_seq, {line} as source_line, "
         f"{_constant(lineage.file_sha256)} as file_sha256, "
         f"timestamptz {quote_literal(lineage.ingested_at)} as ingested_at"
     )
-    good = f"from {source} where parsed.{ERROR_COLUMN} is null"
+    good = f"from {source} where {good}"
     if not feed.partition_date:
         target = out_dir / f"{lineage.file_id}.parquet"
         return [f"copy (select {columns} {good}) to {quote_literal(str(target))} (format parquet)"]

@@ -426,6 +426,7 @@ class _Run:
                 self.report.started_at,
                 lineage_of,
                 silver_out,
+                expected_rows=lambda: scanning.result().physical_lines - 1,
             )
         except CorruptGzip as error:
             raise _corrupt(error) from error
@@ -439,8 +440,7 @@ class _Run:
         if fatal:
             raise fatal
         scan = scanning.result()
-        clean = not result.bad_rows and not structural
-        if clean and scan.physical_lines - 1 == result.rows_parsed:
+        if result.clean:
             out.line_numbering = "fast"
             out.rows_in, out.blank_lines = scan.physical_lines - 1, 0
             quarantine_rows: list[dict] = []

@@ -1,9 +1,17 @@
 """DuckDB SQL derived from the feed definitions: parse, type, validate.
 
 The parse reads every field as text so that nothing is lost to a failed cast;
-typing and validation happen in one projection, and the first broken rule of
-a row (columns in contract order; per column: required, type, length, then the
-named rules) is returned in `_error` as `column|rule`.
+typing and validation happen in one projection. Two forms share the typing
+and the rules:
+
+- `validation_query` names the first broken rule of every row (columns in
+  contract order; per column: required, type, length, then the named rules)
+  in `_error` as `column|rule`; the exact path quarantines with it.
+- `fast_query` only says whether a row is good, in `_ok`. It is for files
+  expected to be clean: a file with any bad row goes to the exact path, so
+  the fast form may send a good row there too (a typed value with spaces
+  around it), but never accepts a row the exact form would reject, and types
+  every row it accepts to the same values.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from collections.abc import Mapping
 from forecast_hub.feeds import DUCKDB_TYPES, Column, Feed
 
 ERROR_COLUMN = "_error"
+OK_COLUMN = "_ok"
 _TRUE = ("true", "1", "yes", "y")
 _FALSE = ("false", "0", "no", "n")
 
@@ -41,10 +50,7 @@ def _typed(column: Column, raw: str) -> str:
         return f"lower({raw})" if column.lowercase else raw
     if column.type == "date":
         # Only ISO YYYY-MM-DD; a cast alone would also take other layouts.
-        return (
-            f"case when strlen({raw}) = 10 and {raw}[5] = '-' and {raw}[8] = '-' "
-            f"then try_cast({raw} as date) end"
-        )
+        return f"case when {raw} like '____-__-__' then try_cast({raw} as date) end"
     if column.type == "bool":
         true_values = ", ".join(quote_literal(v) for v in _TRUE)
         false_values = ", ".join(quote_literal(v) for v in _FALSE)
@@ -103,32 +109,6 @@ def validation_query(
     are kept as a JSON object.
     """
 
-    def raw(position: int | None) -> str:
-        if position is None:
-            return "null::varchar"
-        # Trimming every value allocates a copy; most values have nothing to trim.
-        field = f"f{position}"
-        return (
-            f"case when prefix({field}, ' ') or suffix({field}, ' ') or {field} = '' "
-            f"then nullif(trim({field}), '') else {field} end"
-        )
-
-    raw_columns = [
-        f"{raw(field_of_column.get(c.name))} as {quote_identifier('raw_' + c.name)}"
-        for c in feed.columns
-    ]
-    typed_columns = [
-        f"{_typed(c, quote_identifier('raw_' + c.name))} as {quote_identifier(c.name)}"
-        for c in feed.columns
-    ]
-    if extra_fields:
-        pairs = ", ".join(
-            f"{quote_literal(name)}, {raw(position)}" for name, position in extra_fields.items()
-        )
-        extra = f"json_object({pairs})::varchar"
-    else:
-        extra = "null::varchar"
-
     whens = []
     for column in feed.columns:
         raw_name = quote_identifier("raw_" + column.name)
@@ -139,8 +119,97 @@ def validation_query(
 
     own = ", ".join(quote_identifier(c.name) for c in feed.columns)
     return (
+        f"{_typed_rows(feed, read_call, field_of_column, extra_fields, trim_typed=True)} "
+        f"select {own}, extra_columns, {error} as {ERROR_COLUMN} from typed"
+    )
+
+
+def fast_query(
+    feed: Feed,
+    read_call: str,
+    field_of_column: Mapping[str, int],
+    extra_fields: Mapping[str, int],
+    ingested_at: str,
+) -> str:
+    """Typed feed columns, `extra_columns` (when the file has unknown columns) and `_ok`.
+
+    Numbers, timestamps and booleans are cast untrimmed: DuckDB's casts ignore
+    surrounding spaces, and the whole-number and boolean checks reject them,
+    so either the value is the one the trimmed cast gives or the row is not
+    `_ok`. Text and dates (whose layout check counts characters) are trimmed
+    as on the exact path. A row is `_ok` exactly when none of the exact
+    path's checks holds; the checks are simplified where the fast path can
+    (a typed value is null when its text is, text is never badly typed) and
+    tested together.
+    """
+    bads: list[str] = []
+    for column in feed.columns:
+        raw = quote_identifier("raw_" + column.name)
+        typed = quote_identifier(column.name)
+        if column.type == "text":
+            checks = _error_checks(column, raw, typed, ingested_at)
+            bads += [condition for condition, rule in checks if rule != "type"]
+            continue
+        bads.append(
+            f"{typed} is null" if column.required else f"({raw} is not null and {typed} is null)"
+        )
+        bads += [
+            condition
+            for condition, rule in _error_checks(column, raw, typed, ingested_at)
+            if rule not in ("required", "type")
+        ]
+    own = ", ".join(quote_identifier(c.name) for c in feed.columns)
+    extra = ", extra_columns" if extra_fields else ""
+    ok = f"not coalesce({' or '.join(f'({bad})' for bad in bads)}, false)"
+    return (
+        f"{_typed_rows(feed, read_call, field_of_column, extra_fields, trim_typed=False)} "
+        f"select {own}{extra}, {ok} as {OK_COLUMN} from typed"
+    )
+
+
+def _trimmed(field: str) -> str:
+    """The field with surrounding spaces removed, and null when nothing is left.
+
+    Trimming every value allocates a copy; most values have nothing to trim.
+    """
+    return (
+        f"case when prefix({field}, ' ') or suffix({field}, ' ') or {field} = '' "
+        f"then nullif(trim({field}), '') else {field} end"
+    )
+
+
+def _typed_rows(
+    feed: Feed,
+    read_call: str,
+    field_of_column: Mapping[str, int],
+    extra_fields: Mapping[str, int],
+    trim_typed: bool,
+) -> str:
+    """`with parsed as (...), typed as (...)`: raw_<column> text and <column> typed."""
+
+    def raw(column: Column) -> str:
+        position = field_of_column.get(column.name)
+        if position is None:
+            return "null::varchar"
+        if column.type in ("text", "date") or trim_typed:
+            return _trimmed(f"f{position}")
+        return f"f{position}"
+
+    raw_columns = [f"{raw(c)} as {quote_identifier('raw_' + c.name)}" for c in feed.columns]
+    typed_columns = [
+        f"{_typed(c, quote_identifier('raw_' + c.name))} as {quote_identifier(c.name)}"
+        for c in feed.columns
+    ]
+    if extra_fields:
+        pairs = ", ".join(
+            f"{quote_literal(name)}, {_trimmed(f'f{position}')}"
+            for name, position in extra_fields.items()
+        )
+        extra = f"json_object({pairs})::varchar"
+    else:
+        extra = "null::varchar"
+    return (
         f"with parsed as (select {', '.join(raw_columns)}, {extra} as extra_columns "
         f"from {read_call}), "
-        f"typed as (select *, {', '.join(typed_columns)} from parsed) "
-        f"select {own}, extra_columns, {error} as {ERROR_COLUMN} from typed"
+        f"typed as (select *, {', '.join(typed_columns)} from parsed)"
     )
