@@ -2,13 +2,13 @@
 -- Generated from scripts/forecast_hub/hybrid/tables.py; edit that file and
 -- run `forecast-hub hybrid --write-ddl`, never this one.
 
-create schema if not exists hybrid;
+create schema if not exists planning;
 
 -- manual_edits_ht: Planners' manual edits: one row per tenant, SKU and
 -- forecast date. A removed edit stays as a row with is_removed and no
 -- quantity, so its version keeps counting and a stale expected_version never
 -- matches again.
-create table if not exists hybrid.manual_edits_ht (
+create table if not exists planning.manual_edits_ht (
     tenant_id varchar not null,
     sku_id varchar not null,
     forecast_date date not null,
@@ -23,7 +23,7 @@ create table if not exists hybrid.manual_edits_ht (
 
 -- user_prefs_ht: Preferences: one row per tenant and user; the row of user
 -- '*' holds the tenant's defaults, and a null value inherits them.
-create table if not exists hybrid.user_prefs_ht (
+create table if not exists planning.user_prefs_ht (
     tenant_id varchar not null,
     user_id varchar not null,
     show_manual boolean,
@@ -34,7 +34,7 @@ create table if not exists hybrid.user_prefs_ht (
 -- manual_edit_log_ht: Append-only history of every upsert and removal of a
 -- manual edit: one row per change, written in the same transaction as the
 -- change.
-create table if not exists hybrid.manual_edit_log_ht (
+create table if not exists planning.manual_edit_log_ht (
     log_id bigint not null,
     tenant_id varchar not null,
     sku_id varchar not null,

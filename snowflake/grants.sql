@@ -41,5 +41,5 @@ grant select on future views in schema serving_secure to role forecast_hub_analy
 grant usage on schema serving_secure to role forecast_hub_api;
 grant select on all views in schema serving_secure to role forecast_hub_api;
 grant select on future views in schema serving_secure to role forecast_hub_api;
-grant usage on schema hybrid to role forecast_hub_api;
-grant select, insert, update on all tables in schema hybrid to role forecast_hub_api;
+grant usage on schema planning to role forecast_hub_api;
+grant select, insert, update on all tables in schema planning to role forecast_hub_api;

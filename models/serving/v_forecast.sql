@@ -5,11 +5,11 @@ forecast_draft as (
 ),
 
 manual_edits as (
-    select * from {{ source('hybrid', 'manual_edits_ht') }}
+    select * from {{ source('planning', 'manual_edits_ht') }}
 ),
 
 user_prefs as (
-    select * from {{ source('hybrid', 'user_prefs_ht') }}
+    select * from {{ source('planning', 'user_prefs_ht') }}
 ),
 
 -- A removed edit is kept as a row for its version; it is no edit here.

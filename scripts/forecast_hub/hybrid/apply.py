@@ -2,7 +2,7 @@
 
 The SQLite edits store is the system of record and is migrated first. The
 warehouse gets the same tables, with the same primary keys, in schema
-``hybrid``, refreshed from the store in one transaction: they are what dbt
+``planning``, refreshed from the store in one transaction: they are what dbt
 reads as sources, so ``v_forecast`` in the warehouse shows the edits as of
 the last run of this command, while the API shows every edit at once.
 """

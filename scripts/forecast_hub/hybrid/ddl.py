@@ -2,14 +2,16 @@
 
 Dialects:
 
-- ``duckdb``: the warehouse copy dbt reads as sources (schema ``hybrid``).
+- ``duckdb``: the warehouse copy dbt reads as sources (schema ``planning``).
 - ``sqlite``: the edits store the API writes on the duckdb target.
 - ``snowflake_hybrid``: ``create hybrid table`` with primary and secondary keys.
 - ``snowflake_standard``: the same keys on standard tables, for accounts
   without hybrid tables and for the emulator.
 
 The files under ``hybrid/`` are this module's output; a unit test fails when
-they differ, so the Python definition stays the one source of truth.
+they differ, so the Python definition stays the one source of truth. The
+Snowflake files are linted by SQLFluff (``make lint``); see ``_NOQA`` for the
+two places it is told to look away.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ import textwrap
 from pathlib import Path
 from typing import Literal, get_args
 
-from forecast_hub.hybrid.tables import SCHEMA, Column, HybridSchema, LogicalType, Table
+from forecast_hub.hybrid.tables import (
+    SCHEMA,
+    WAREHOUSE_SCHEMA,
+    Column,
+    HybridSchema,
+    LogicalType,
+    Table,
+)
 
 Dialect = Literal["duckdb", "sqlite", "snowflake_hybrid", "snowflake_standard"]
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
-WAREHOUSE_SCHEMA = "hybrid"
 DDL_DIR = Path(__file__).resolve().parents[3] / "hybrid"
 
 _TYPES: dict[str, dict[LogicalType, str]] = {
@@ -92,17 +100,36 @@ def column_definition(column: Column, dialect: Dialect) -> str:
     return " ".join(parts)
 
 
+# SQLFluff's RF04 (keywords as identifiers) on the Snowflake files, silenced
+# line by line where it is wrong to follow it:
+# - ``version`` and ``action`` are column names the API and every layer use
+#   (the house style picks a name once); Snowflake does not reserve them.
+# - ``index <name> (<columns>)`` of ``create hybrid table`` is Snowflake's own
+#   syntax, which SQLFluff reads as a column named ``index``.
+_NOQA = "  -- noqa: RF04"
+_KEYWORD_COLUMNS = frozenset({"action", "version"})
+
+
 def qualified_name(table: Table, dialect: Dialect) -> str:
     return table.name if dialect == "sqlite" else f"{WAREHOUSE_SCHEMA}.{table.name}"
 
 
 def create_table(table: Table, dialect: Dialect) -> str:
     """``create ... if not exists``: applying it again changes nothing."""
-    lines = [column_definition(column, dialect) for column in table.columns]
-    lines.append(f"primary key ({', '.join(table.primary_key)})")
+    snowflake = _family(dialect) == "snowflake"
+    lines = [
+        (column_definition(column, dialect), snowflake and column.name in _KEYWORD_COLUMNS)
+        for column in table.columns
+    ]
+    lines.append((f"primary key ({', '.join(table.primary_key)})", False))
     if dialect == "snowflake_hybrid":
-        lines.extend(f"index {index.name} ({', '.join(index.columns)})" for index in table.indexes)
-    body = ",\n".join(f"    {line}" for line in lines)
+        lines.extend(
+            (f"index {index.name} ({', '.join(index.columns)})", True) for index in table.indexes
+        )
+    body = "\n".join(
+        f"    {line}{',' if number < len(lines) else ''}{_NOQA if noqa else ''}"
+        for number, (line, noqa) in enumerate(lines, start=1)
+    )
     kind = "hybrid table" if dialect == "snowflake_hybrid" else "table"
     options = ""
     if dialect == "sqlite":
@@ -143,21 +170,28 @@ _PURPOSE: dict[Dialect, str] = {
 }
 
 
+def _comment(text: str) -> str:
+    return textwrap.fill(text, width=78, initial_indent="-- ", subsequent_indent="-- ")
+
+
 def render(schema: HybridSchema, dialect: Dialect) -> str:
     """The whole DDL file of a dialect."""
     header = [
-        f"-- {_PURPOSE[dialect]}",
+        _comment(_PURPOSE[dialect]),
         "-- Generated from scripts/forecast_hub/hybrid/tables.py; edit that file and",
         "-- run `forecast-hub hybrid --write-ddl`, never this one.",
     ]
+    if _family(dialect) == "snowflake":
+        columns = " and ".join(sorted(_KEYWORD_COLUMNS))
+        why = f"the columns {columns}, which Snowflake does not reserve"
+        if dialect == "snowflake_hybrid":
+            why += ", and the index clause, which SQLFluff reads as a column named index"
+        header.append(
+            _comment(f"Lines marked noqa: RF04 use words SQLFluff counts as keywords: {why}.")
+        )
     blocks = []
     for table in schema.tables:
-        note = textwrap.fill(
-            f"{table.name}: {table.description}",
-            width=78,
-            initial_indent="-- ",
-            subsequent_indent="-- ",
-        )
+        note = _comment(f"{table.name}: {table.description}")
         blocks.append(
             "\n".join([note, create_table(table, dialect), *create_indexes(table, dialect)])
         )

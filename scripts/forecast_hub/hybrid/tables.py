@@ -13,6 +13,13 @@ from typing import Literal
 
 LogicalType = Literal["varchar", "date", "timestamp", "double", "bigint", "boolean"]
 
+WAREHOUSE_SCHEMA = "planning"
+"""The schema of these tables in the warehouse (DuckDB copy, Snowflake tables).
+
+Earlier versions used ``hybrid``, which SQLFluff's snowflake dialect reserves
+(the DDL could not be linted); ``migrate.py`` moves tables found there.
+"""
+
 TENANT_DEFAULTS_USER = "*"
 """The ``user_id`` of the row in user_prefs_ht that holds a tenant's defaults."""
 

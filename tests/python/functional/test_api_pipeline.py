@@ -274,7 +274,7 @@ def _hybrid_contents(chain: Chain) -> tuple[list, list]:
     ]
     store.close()
     in_warehouse = [
-        chain.warehouse(f"select * from hybrid.{table.name} order by 1, 2, 3")
+        chain.warehouse(f"select * from planning.{table.name} order by 1, 2, 3")
         for table in SCHEMA.tables
     ]
     return in_store, in_warehouse

@@ -88,7 +88,7 @@ def _warehouse_rows(draft, edits, defaults) -> list[tuple]:
     for tenant, by_key in edits.items():
         for (sku, date), edit in by_key.items():
             con.execute(
-                "insert into hybrid.manual_edits_ht values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into planning.manual_edits_ht values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     tenant,
                     sku,
@@ -104,10 +104,10 @@ def _warehouse_rows(draft, edits, defaults) -> list[tuple]:
     for tenant, default in defaults.items():
         if default != "absent":
             con.execute(
-                "insert into hybrid.user_prefs_ht values (?, ?, ?, ?)",
+                "insert into planning.user_prefs_ht values (?, ?, ?, ?)",
                 [tenant, TENANT_DEFAULTS_USER, default, BUILT_AT],
             )
-    con.execute("insert into hybrid.user_prefs_ht values ('t1', 'ann', false, ?)", [BUILT_AT])
+    con.execute("insert into planning.user_prefs_ht values ('t1', 'ann', false, ?)", [BUILT_AT])
     relation = con.sql(_render_model())
     columns = [
         "tenant_id",

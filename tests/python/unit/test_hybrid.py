@@ -14,6 +14,7 @@ import pytest
 from forecast_hub.errors import UserError
 from forecast_hub.hybrid import SCHEMA, apply_hybrid, connect_store, edits_store_path
 from forecast_hub.hybrid.ddl import DDL_DIR, DIALECTS, ddl_files
+from forecast_hub.hybrid.migrate import migrate_duckdb
 from forecast_hub.hybrid.tables import MANUAL_EDITS, Column
 from forecast_hub.settings import Settings
 
@@ -90,12 +91,12 @@ def test_the_sqlite_and_duckdb_files_create_the_defined_keys(tmp_path: Path) -> 
     duck.execute(files["duckdb.sql"])
     duck.execute(files["duckdb.sql"])
     duck.execute(
-        "insert into hybrid.manual_edits_ht values"
+        "insert into planning.manual_edits_ht values"
         " ('t', 's', '2025-01-01', 1, null, 'u', '2025-01-01', 1, false)"
     )
     with pytest.raises(duckdb.ConstraintException):
         duck.execute(
-            "insert into hybrid.manual_edits_ht values"
+            "insert into planning.manual_edits_ht values"
             " ('t', 's', '2025-01-01', 2, null, 'u', '2025-01-01', 2, false)"
         )
 
@@ -110,7 +111,7 @@ def test_applying_twice_changes_nothing_and_copies_the_store(tmp_path: Path) -> 
     assert second.copied == {"manual_edits_ht": 5, "user_prefs_ht": 1, "manual_edit_log_ht": 0}
     rows = _warehouse_rows(
         settings,
-        "select sku_id, manual_qty, is_removed, edited_at from hybrid.manual_edits_ht"
+        "select sku_id, manual_qty, is_removed, edited_at from planning.manual_edits_ht"
         " order by sku_id",
     )
     assert [(sku, qty, removed) for sku, qty, removed, _ in rows] == [
@@ -124,7 +125,7 @@ def test_a_new_column_is_a_forward_migration_that_keeps_every_row(tmp_path: Path
     apply_hybrid(settings)
     _insert_edits(settings, 50)
     apply_hybrid(settings)
-    before = _warehouse_rows(settings, "select * from hybrid.manual_edits_ht order by sku_id")
+    before = _warehouse_rows(settings, "select * from planning.manual_edits_ht order by sku_id")
 
     grown = SCHEMA.replacing(
         MANUAL_EDITS.with_column(Column("note", "varchar", "A planner's note.")).with_column(
@@ -135,7 +136,7 @@ def test_a_new_column_is_a_forward_migration_that_keeps_every_row(tmp_path: Path
 
     assert "added manual_edits_ht.note" in summary.store_changes
     assert "added manual_edits_ht.source" in summary.warehouse_changes
-    after = _warehouse_rows(settings, "select * from hybrid.manual_edits_ht order by sku_id")
+    after = _warehouse_rows(settings, "select * from planning.manual_edits_ht order by sku_id")
     assert [row[:-2] for row in after] == before
     assert {row[-2:] for row in after} == {(None, "ui")}
     store = connect_store(edits_store_path(settings))
@@ -182,6 +183,86 @@ def test_a_change_that_would_lose_data_is_refused(tmp_path: Path, change, messag
     columns = [row[1] for row in store.execute("pragma table_info(manual_edits_ht)")]
     assert columns == list(MANUAL_EDITS.column_names)
     store.close()
+
+
+def _warehouse_before_the_rename(path: Path) -> duckdb.DuckDBPyConnection:
+    """A warehouse as earlier versions left it: the tables in schema hybrid."""
+    con = duckdb.connect(str(path))
+    con.execute(ddl_files()["duckdb.sql"].replace("planning", "hybrid"))
+    return con
+
+
+def _schemas(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+
+
+def test_tables_left_in_schema_hybrid_move_to_planning_with_every_row(tmp_path: Path) -> None:
+    con = _warehouse_before_the_rename(tmp_path / "old.duckdb")
+    # Older still: this table predates is_removed.
+    con.execute("alter table hybrid.manual_edits_ht drop column is_removed")
+    con.executemany(
+        "insert into hybrid.manual_edits_ht values"
+        " ('t1', ?, '2025-03-03', ?, 'why', 'ann', '2025-03-01 00:00:00', 1)",
+        [(f"sku-{n}", float(n)) for n in range(20)],
+    )
+    con.execute("insert into hybrid.user_prefs_ht values ('t1', '*', false, '2025-03-01')")
+
+    changes = migrate_duckdb(con, SCHEMA)
+
+    assert changes == [
+        "moved hybrid.manual_edits_ht to planning.manual_edits_ht (20 rows)",
+        "moved hybrid.user_prefs_ht to planning.user_prefs_ht (1 row)",
+        "moved hybrid.manual_edit_log_ht to planning.manual_edit_log_ht (0 rows)",
+        "dropped the emptied schema hybrid",
+    ]
+    rows = con.execute(
+        "select sku_id, manual_qty, is_removed from planning.manual_edits_ht order by manual_qty"
+    ).fetchall()
+    assert rows == [(f"sku-{n}", float(n), False) for n in range(20)]
+    prefs = con.execute("select tenant_id, user_id, show_manual from planning.user_prefs_ht")
+    assert prefs.fetchall() == [("t1", "*", False)]
+    assert "hybrid" not in _schemas(con)
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(
+            "insert into planning.manual_edits_ht values"
+            " ('t1', 'sku-0', '2025-03-03', 1, null, 'u', '2025-03-01', 2, false)"
+        )
+    assert migrate_duckdb(con, SCHEMA) == []
+
+
+def test_a_warehouse_from_before_the_rename_upgrades_on_the_next_run(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    settings.warehouse_dir.mkdir(parents=True)
+    old = _warehouse_before_the_rename(settings.warehouse_path)
+    old.execute("create table hybrid.analyst_notes (note varchar)")  # not ours: stays
+    old.execute("insert into hybrid.analyst_notes values ('keep me')")
+    old.close()
+    first = apply_hybrid(settings)
+    assert first.warehouse_changes == [
+        f"moved hybrid.{table.name} to planning.{table.name} (0 rows)" for table in SCHEMA.tables
+    ]
+    _insert_edits(settings, 5)
+
+    summary = apply_hybrid(settings)
+
+    assert summary.copied["manual_edits_ht"] == 5
+    assert _warehouse_rows(settings, "select count(*) from planning.manual_edits_ht") == [(5,)]
+    assert _warehouse_rows(settings, "select * from hybrid.analyst_notes") == [("keep me",)]
+    assert _warehouse_rows(
+        settings, "select table_name from information_schema.tables where table_schema = 'hybrid'"
+    ) == [("analyst_notes",)]
+
+
+def test_a_table_in_schema_hybrid_with_unknown_columns_is_left_in_place(tmp_path: Path) -> None:
+    con = _warehouse_before_the_rename(tmp_path / "old.duckdb")
+    con.execute("alter table hybrid.user_prefs_ht add column theme varchar")
+    con.execute("insert into hybrid.user_prefs_ht values ('t1', '*', true, '2025-03-01', 'dark')")
+
+    with pytest.raises(UserError, match=r"\(theme\).*move it by hand"):
+        migrate_duckdb(con, SCHEMA)
+
+    assert con.execute("select theme from hybrid.user_prefs_ht").fetchall() == [("dark",)]
+    assert "planning" not in _schemas(con)
 
 
 def test_a_busy_warehouse_is_reported_and_the_store_is_still_migrated(tmp_path: Path) -> None:
