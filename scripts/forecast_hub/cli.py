@@ -131,7 +131,11 @@ def ingest(bronze: Path | None, silver: Path | None, as_json: bool) -> None:
     "Snowflake emulator (FORECAST_HUB_EMULATOR_PORT), or a Snowflake account (SNOWFLAKE_*).",
 )
 def land(target: str) -> None:
-    """Load new silver files into raw warehouse tables, exactly once."""
+    """Load new silver files into raw warehouse tables, exactly once.
+
+    On the emulator and snowflake targets, then check every recorded silver
+    file is in its raw table once with all its rows; fail naming any that is not.
+    """
     if target == "duckdb":
         from forecast_hub.land import land_silver
 
@@ -150,7 +154,7 @@ def land(target: str) -> None:
     type=click.Choice(["duckdb"]),
     default="duckdb",
     show_default=True,
-    help="Where to apply: the edits store and the warehouse's hybrid schema.",
+    help="Where to apply: the edits store and the warehouse's planning schema.",
 )
 @click.option(
     "--write-ddl",
@@ -162,7 +166,7 @@ def hybrid(target: str, write_ddl: bool) -> None:
 
     Creates or migrates forward, keeping every row, the edits store
     ($FORECAST_HUB_DATA_DIR/edits/edits.sqlite) and the warehouse tables of
-    schema hybrid, then copies the store's rows into the warehouse, where
+    schema planning, then copies the store's rows into the warehouse, where
     dbt's v_forecast reads them. Run it before the first dbt build, and again
     to show the latest edits in the warehouse's v_forecast.
     """

@@ -7,6 +7,9 @@ never in code.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from forecast_hub.errors import UserError
@@ -33,12 +36,27 @@ def connect(settings: SnowflakeSettings) -> SnowflakeConnection:
     return connection
 
 
+@contextlib.contextmanager
 def snowpark_session(
     settings: SnowflakeSettings, connection: SnowflakeConnection | None = None
-) -> Session:
-    """A Snowpark session over the target, reusing a connector connection when given one."""
+) -> Iterator[Session]:
+    """A Snowpark session over the target for a block, closed after it.
+
+    It reuses a connector connection when given one (Snowpark then closes
+    that connection too), so SQL and DataFrames share one session.
+    """
     from snowflake.snowpark import Session
 
     if connection is None:
         connection = connect(settings)
-    return Session.builder.configs({"connection": connection}).create()
+    session = Session.builder.configs({"connection": connection}).create()
+    try:
+        yield session
+    finally:
+        session.close()
+        if settings.is_emulator:
+            # The emulator's login grants no master token, so the connector
+            # cannot log out and the session still looks open. Snowpark would
+            # then close it again at interpreter exit, by then against an
+            # emulator that may be gone, and wait out the connector's retries.
+            atexit.unregister(session._close_at_exit)

@@ -5,12 +5,14 @@ silver path and COPY'd into its feed's raw table by column name, the same
 COPY the pipes run. Exactly once comes from COPY's load history: a file
 already loaded into a table is skipped by Snowflake, whoever loaded it (the
 pipe or this command), so a re-run after a crash loads only what is missing.
+Then every raw table is reconciled with the manifest (Snowpark, see
+``reconcile``): a file missing, doubled or partial fails the command.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,11 +35,17 @@ class SnowflakeLandSummary:
     rows_loaded: int
     files_already_loaded: int
     target: str
+    files_reconciled: int | None = None
 
     def one_line(self) -> str:
+        reconciled = (
+            ""
+            if self.files_reconciled is None
+            else f"; all {self.files_reconciled} landed exactly once"
+        )
         return (
             f"landed {self.files_loaded} new silver files ({self.rows_loaded:,} rows) on "
-            f"{self.target}; {self.files_already_loaded} were already loaded"
+            f"{self.target}; {self.files_already_loaded} were already loaded{reconciled}"
         )
 
 
@@ -157,12 +165,35 @@ def land_snowflake(
     )
 
 
+def reconcile_target(
+    settings: Settings, connection: SnowflakeConnection, snowflake_settings: SnowflakeSettings
+) -> int:
+    """Check every recorded silver file is in its raw table once with all its rows.
+
+    Returns how many files were checked; raises ``UserError`` naming the
+    files that are missing, doubled or partial, and their counts.
+    """
+    from forecast_hub.snowflake.connection import snowpark_session
+    from forecast_hub.snowflake.reconcile import expected_rows, mismatch_message, reconcile_landing
+
+    expected = expected_rows(settings)
+    with snowpark_session(snowflake_settings, connection) as session:
+        mismatches = reconcile_landing(
+            session, expected, named_values=snowflake_settings.is_emulator
+        )
+    if mismatches:
+        raise UserError(f"landing on {snowflake_settings.target}: {mismatch_message(mismatches)}")
+    return sum(len(files) for files in expected.values())
+
+
 def land_target(settings: Settings, snowflake_settings: SnowflakeSettings) -> SnowflakeLandSummary:
-    """Connect to the target and land: what `forecast-hub land --target emulator|snowflake` runs."""
+    """Connect, land and reconcile: what `forecast-hub land --target emulator|snowflake` runs."""
     from forecast_hub.snowflake.connection import connect
 
     connection = connect(snowflake_settings)
     try:
-        return land_snowflake(settings, connection, snowflake_settings)
+        summary = land_snowflake(settings, connection, snowflake_settings)
+        reconciled = reconcile_target(settings, connection, snowflake_settings)
     finally:
         connection.close()
+    return replace(summary, files_reconciled=reconciled)

@@ -16,6 +16,9 @@ from forecast_hub.settings import Settings
 if TYPE_CHECKING:
     from snowflake.snowpark import DataFrame, Session
 
+# How many files a mismatch message names before it only counts the rest.
+NAMED_IN_MESSAGE = 5
+
 
 @dataclass(frozen=True)
 class FileMismatch:
@@ -25,6 +28,19 @@ class FileMismatch:
     silver_file: str
     expected_rows: int
     landed_rows: int
+
+    def one_line(self) -> str:
+        if self.expected_rows == 0:
+            return f"{self.silver_file}: {self.landed_rows} rows landed, not in the manifest"
+        return f"{self.silver_file}: {self.landed_rows} of {self.expected_rows} rows landed"
+
+
+def mismatch_message(mismatches: list[FileMismatch]) -> str:
+    """One line naming the files (the first few) whose landed rows are wrong, and how."""
+    named = "; ".join(mismatch.one_line() for mismatch in mismatches[:NAMED_IN_MESSAGE])
+    unnamed = len(mismatches) - NAMED_IN_MESSAGE
+    more = f"; and {unnamed} more" if unnamed > 0 else ""
+    return f"{len(mismatches)} silver file(s) not landed exactly once: {named}{more}"
 
 
 def expected_rows(settings: Settings) -> dict[str, dict[str, int]]:
@@ -45,6 +61,36 @@ def expected_rows(settings: Settings) -> dict[str, dict[str, int]]:
     return expected
 
 
+def _string_literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def expected_frame(
+    session: Session, expected: dict[str, int], *, named_values: bool = False
+) -> DataFrame:
+    """The expectation as a DataFrame: one row per silver file (expected_file, expected_rows).
+
+    Snowpark's ``create_dataframe`` selects ``$1, $2`` from VALUES (or a
+    temporary table when large), which the emulator cannot run; with
+    ``named_values`` the same VALUES are read by Snowflake's own names for
+    their columns, ``column1, column2``, which both run.
+    """
+    from snowflake.snowpark.functions import col, lit
+
+    rows = [[name, count] for name, count in expected.items()] or [["", 0]]
+    if named_values:
+        values = ", ".join(f"({_string_literal(name)}, {count})" for name, count in rows)
+        wanted = session.sql(
+            "select column1::varchar as expected_file, column2::integer as expected_rows"
+            f" from values {values}"
+        )
+    else:
+        wanted = session.create_dataframe(rows, schema=["expected_file", "expected_rows"])
+    if not expected:
+        wanted = wanted.filter(col("expected_rows") > lit(0))
+    return wanted
+
+
 def landed_rows_per_file(raw: DataFrame) -> DataFrame:
     """One row per silver file of a raw table, with how many rows it landed."""
     from snowflake.snowpark.functions import col, count
@@ -53,17 +99,17 @@ def landed_rows_per_file(raw: DataFrame) -> DataFrame:
 
 
 def file_mismatches(
-    session: Session, feed: str, raw: DataFrame, expected: dict[str, int]
+    session: Session,
+    feed: str,
+    raw: DataFrame,
+    expected: dict[str, int],
+    *,
+    named_values: bool = False,
 ) -> list[FileMismatch]:
     """Files missing, doubled or partial in ``raw`` compared with ``expected``."""
     from snowflake.snowpark.functions import coalesce, col, lit
 
-    wanted = session.create_dataframe(
-        [[name, rows] for name, rows in expected.items()] or [["", 0]],
-        schema=["expected_file", "expected_rows"],
-    )
-    if not expected:
-        wanted = wanted.filter(col("expected_rows") > lit(0))
+    wanted = expected_frame(session, expected, named_values=named_values)
     landed = landed_rows_per_file(raw)
     joined = wanted.join(
         landed, wanted["expected_file"] == landed["silver_file"], how="full"
@@ -79,12 +125,17 @@ def file_mismatches(
     ]
 
 
-def reconcile_landing(session: Session, settings: Settings) -> list[FileMismatch]:
-    """Compare every raw table with the manifest; an empty list means nothing lost or doubled."""
+def reconcile_landing(
+    session: Session, expected: dict[str, dict[str, int]], *, named_values: bool = False
+) -> list[FileMismatch]:
+    """Compare every raw table with ``expected_rows``; an empty list: nothing lost or doubled.
+
+    ``named_values`` on the emulator (see ``expected_frame``).
+    """
     from forecast_hub.snowflake.ddl import RAW_SCHEMA
 
     mismatches: list[FileMismatch] = []
-    for feed, files in expected_rows(settings).items():
+    for feed, files in expected.items():
         raw = session.table(f"{RAW_SCHEMA}.{feed}")
-        mismatches += file_mismatches(session, feed, raw, files)
+        mismatches += file_mismatches(session, feed, raw, files, named_values=named_values)
     return mismatches

@@ -24,6 +24,17 @@ HYBRID_TABLES_ENV = "FORECAST_HUB_HYBRID_TABLES"
 ACCOUNT_ONLY_DDL_ENV = "FORECAST_HUB_SNOWFLAKE_ACCOUNT_ONLY_DDL"
 _REQUIRED = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_DATABASE", "SNOWFLAKE_WAREHOUSE")
 
+# The emulator answers a statement it cannot run with HTTP 500, which the
+# connector retries until network_timeout: forever, by default. On the
+# emulator every retry is bounded, so such a statement fails in seconds. A
+# statement that merely runs long is not cut short (the emulator ignores the
+# cancel the connector sends at network_timeout), and the socket waits long
+# enough for its answer that the connector never sends it a second time.
+EMULATOR_TIMEOUTS = {"login_timeout": 30, "network_timeout": 10, "socket_timeout": 600}
+# Snowpark cancels a session's queries when it closes it; the emulator has no
+# such function, so there the statement does nothing (fakesnow's nop_regexes).
+EMULATOR_NO_OPS = [r"^select system\$cancel_all_queries\("]
+
 
 @dataclass(frozen=True)
 class SnowflakeSettings:
@@ -127,7 +138,8 @@ class SnowflakeSettings:
         parameters.update({key: value for key, value in optional.items() if value is not None})
         if self.is_emulator:
             parameters["protocol"] = self.protocol
-            parameters["session_parameters"] = {"TIMEZONE": "UTC"}
+            parameters.update(EMULATOR_TIMEOUTS)
+            parameters["session_parameters"] = {"TIMEZONE": "UTC", "nop_regexes": EMULATOR_NO_OPS}
         else:
             parameters["session_parameters"] = {"TIMEZONE": "UTC", "QUERY_TAG": "forecast-hub"}
         return parameters

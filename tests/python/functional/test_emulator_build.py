@@ -2,39 +2,47 @@
 
 One small generated dataset is landed twice: on the duckdb target (land,
 hybrid, dbt build) and on the Snowflake emulator (PUT + COPY through the
-stage, the standard-table variant of the hybrid DDL, dbt build on the
-emulator target). The gold outputs people use, the forecast draft, the
-backtest accuracy and v_forecast, must be equal row for row.
+stage, reconciled with the manifest by Snowpark, the standard-table variant
+of the hybrid DDL, dbt build on the emulator target). The gold outputs people
+use, the forecast draft, the backtest accuracy and v_forecast, must be equal
+row for row, after the first build and after an incremental one over a new
+batch of files.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pytest
 
+from forecast_hub.errors import UserError
 from forecast_hub.quality import run_quality_checkpoint
 from forecast_hub.settings import Settings
-from forecast_hub.snowflake.connection import connect
+from forecast_hub.snowflake.connection import connect, snowpark_session
 from forecast_hub.snowflake.ddl import apply_target_ddl
 from forecast_hub.snowflake.emulator import EmulatorState, running_emulator
-from forecast_hub.snowflake.land import land_target
+from forecast_hub.snowflake.land import SnowflakeLandSummary, land_target
+from forecast_hub.snowflake.reconcile import FileMismatch, expected_rows, reconcile_landing
 from forecast_hub.snowflake.settings import EMULATOR_PORT_ENV, SnowflakeSettings
 
+T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[3]
 GENERATE_ARGS = ["--tenants", "3", "--skus", "20", "--locations", "2", "--days", "200"]
 TOLERANCE = 1e-9
+# No command of this test may hang: each ends or fails within this many seconds.
+COMMAND_TIMEOUT_S = 900
 # dbt Python models run as Snowpark stored procedures, which the emulator
 # cannot run; this one only publishes the duckdb build to the API's folder.
 EMULATOR_EXCLUDE = ["--exclude", "forecast_draft_published", "--exclude-resource-type", "unit_test"]
@@ -54,6 +62,12 @@ GOLD_QUERIES = {
         " from serving.v_forecast order by tenant_id, sku_id, forecast_date"
     ),
 }
+SALES_QUERY = (
+    "select tenant_id, sku_id, location_id, sale_date, units_sold, updated_at, version_count"
+    " from gold.fct_sales order by tenant_id, sku_id, location_id, sale_date"
+)
+# The second build: fct_sales, incremental, and everything downstream of it.
+INCREMENTAL_BUILD = ["build", "--select", "fct_sales+", *EMULATOR_EXCLUDE]
 
 
 def _tool(name: str) -> list[str]:
@@ -75,21 +89,31 @@ class Builds:
     data_dir: Path
     env: dict[str, str]
     emulator: EmulatorState | None = None
+    first_landing: SnowflakeLandSummary | None = None
     wall_seconds: dict[str, float] = field(default_factory=dict)
 
-    def run(self, command: list[str], env: dict[str, str] | None = None) -> None:
+    def run(self, command: list[str], env: dict[str, str] | None = None) -> str:
         done = subprocess.run(
-            command, cwd=REPO, env=env or self.env, capture_output=True, text=True, check=False
+            command,
+            cwd=REPO,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=COMMAND_TIMEOUT_S,
         )
         assert done.returncode == 0, (
             f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-6000:]}\n"
             f"{done.stderr[-4000:]}"
         )
+        return done.stdout
+
+    def emulator_env(self) -> dict[str, str]:
+        assert self.emulator is not None
+        return dict(self.env, **{EMULATOR_PORT_ENV: str(self.emulator.port)})
 
     def dbt(self, target: str, *args: str) -> None:
-        env = dict(self.env)
-        if self.emulator is not None:
-            env[EMULATOR_PORT_ENV] = str(self.emulator.port)
+        env = self.env if self.emulator is None else self.emulator_env()
         paths = [
             "--target-path", str(self.data_dir / f"target-{target}"),
             "--log-path", str(self.data_dir / f"logs-{target}"),
@@ -99,6 +123,13 @@ class Builds:
     def emulator_settings(self) -> SnowflakeSettings:
         assert self.emulator is not None
         return SnowflakeSettings.emulator(self.emulator.port, env={})
+
+    def timed(self, name: str, step: Callable[..., T], *args: Any) -> T:
+        """Run one step and keep its wall time (seconds) under ``name``."""
+        started = time.perf_counter()
+        result = step(*args)
+        self.wall_seconds[name] = round(time.perf_counter() - started, 1)
+        return result
 
 
 def _normalise(value: Any) -> Any:
@@ -137,6 +168,15 @@ def query_emulator(builds: Builds, sql: str) -> list[tuple[Any, ...]]:
     return [_without_epoch_nulls(tuple(_normalise(value) for value in row)) for row in rows]
 
 
+def execute_on_emulator(builds: Builds, sql: str, params: tuple[Any, ...]) -> int:
+    """Run one statement on the emulator; how many rows it changed."""
+    connection = connect(builds.emulator_settings())
+    try:
+        return int(connection.cursor().execute(sql, params).rowcount or 0)
+    finally:
+        connection.close()
+
+
 def query_duckdb(builds: Builds, sql: str) -> list[tuple[Any, ...]]:
     warehouse = builds.data_dir / "warehouse" / "forecast_hub.duckdb"
     connection = duckdb.connect(str(warehouse), read_only=True)
@@ -162,35 +202,37 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     built.run([*_forecast_hub(), "ingest"])
     built.run([*_forecast_hub(), "land", "--target", "duckdb"])
     built.run([*_forecast_hub(), "hybrid", "--target", "duckdb"])
-    started = time.perf_counter()
-    built.dbt("duckdb", "build")
-    built.wall_seconds["duckdb"] = time.perf_counter() - started
+    built.timed("duckdb", built.dbt, "duckdb", "build")
 
     with running_emulator(data_dir / "emulator") as emulator:
         built.emulator = emulator
-        started = time.perf_counter()
-        land_target(Settings(data_dir=data_dir), built.emulator_settings())
-        built.wall_seconds["emulator_land"] = time.perf_counter() - started
+        built.first_landing = built.timed(
+            "emulator_land", land_target, Settings(data_dir=data_dir), built.emulator_settings()
+        )
         apply_target_ddl(built.emulator_settings(), "before_build")
-        started = time.perf_counter()
-        built.dbt("emulator", "build", *EMULATOR_EXCLUDE)
-        built.wall_seconds["emulator"] = time.perf_counter() - started
-        print(f"\nwall time of dbt build: {built.wall_seconds}")
+        built.timed("emulator", built.dbt, "emulator", "build", *EMULATOR_EXCLUDE)
+        print(f"\nwall times of the first builds (s): {built.wall_seconds}")
         yield built
+        print(f"\nwall times of every step (s): {built.wall_seconds}")
 
 
-@pytest.mark.parametrize("output", sorted(GOLD_QUERIES))
-def test_gold_outputs_equal_duckdb_row_for_row(builds: Builds, output: str) -> None:
-    expected = query_duckdb(builds, GOLD_QUERIES[output])
-    got = query_emulator(builds, GOLD_QUERIES[output])
-    assert expected, f"the duckdb build has no {output} rows: the dataset is too small to compare"
+def differences_from_duckdb(builds: Builds, sql: str) -> list[Any]:
+    """Rows of a query that differ between the two warehouses (at most three shown)."""
+    expected = query_duckdb(builds, sql)
+    got = query_emulator(builds, sql)
+    assert expected, f"the duckdb build has no rows for {sql}: the dataset is too small to compare"
     assert len(got) == len(expected)
     different = [
         (want, have)
         for want, have in zip(expected, got, strict=True)
         if len(want) != len(have) or not all(_same(a, b) for a, b in zip(want, have, strict=True))
     ]
-    assert different[:3] == []
+    return different[:3]
+
+
+@pytest.mark.parametrize("output", sorted(GOLD_QUERIES))
+def test_gold_outputs_equal_duckdb_row_for_row(builds: Builds, output: str) -> None:
+    assert differences_from_duckdb(builds, GOLD_QUERIES[output]) == []
 
 
 def test_every_silver_row_is_landed_once_with_its_lineage(builds: Builds) -> None:
@@ -213,3 +255,98 @@ def test_quality_checkpoint_passes_through_the_snowflake_datasource(builds: Buil
     assert result.failures == []
     assert result.success and result.evaluated >= 20
     assert result.data_docs_index.exists()
+
+
+def test_landing_reconciles_every_silver_file_with_the_manifest(builds: Builds) -> None:
+    expected = expected_rows(Settings(data_dir=builds.data_dir))
+    files = sum(len(of_feed) for of_feed in expected.values())
+    assert builds.first_landing is not None
+    assert builds.first_landing.files_reconciled == files > 0
+    settings = builds.emulator_settings()
+    with snowpark_session(settings) as session:
+        assert reconcile_landing(session, expected, named_values=True) == []
+
+
+def test_rows_missing_from_a_landed_file_fail_the_landing_naming_the_file(builds: Builds) -> None:
+    """A few rows of one file are moved to a file the manifest does not know, then put back."""
+    settings = Settings(data_dir=builds.data_dir)
+    expected = expected_rows(settings)
+    silver_file, rows = max(expected["sales"].items(), key=lambda item: item[1])
+    lost = f"lost/{silver_file}"
+    [(first_line,)] = query_emulator(
+        builds, f"select min(source_line) from raw.sales where silver_file = '{silver_file}'"
+    )
+    moved = execute_on_emulator(
+        builds,
+        "update raw.sales set silver_file = %s where silver_file = %s and source_line < %s",
+        (lost, silver_file, first_line + 3),
+    )
+    assert 0 < moved < rows
+    try:
+        emulator = builds.emulator_settings()
+        with snowpark_session(emulator) as session:
+            mismatches = reconcile_landing(session, expected, named_values=True)
+        assert mismatches == [
+            FileMismatch("sales", lost, 0, moved),
+            FileMismatch("sales", silver_file, rows, rows - moved),
+        ]
+        with pytest.raises(UserError) as failed:
+            land_target(settings, emulator)
+        message = str(failed.value)
+        assert f"{silver_file}: {rows - moved} of {rows} rows landed" in message
+        assert f"{lost}: {moved} rows landed, not in the manifest" in message
+        assert "\n" not in message
+    finally:
+        execute_on_emulator(
+            builds,
+            "update raw.sales set silver_file = %s where silver_file = %s",
+            (silver_file, lost),
+        )
+    restored = land_target(settings, builds.emulator_settings())
+    assert restored.files_reconciled == sum(len(of_feed) for of_feed in expected.values())
+
+
+def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_an_incremental_build_over_new_files_still_equals_duckdb(builds: Builds) -> None:
+    """A new batch corrects a few sales lines; both warehouses take it incrementally."""
+    lines = query_duckdb(builds, SALES_QUERY)
+    tenant = lines[0][0]
+    corrected = [line for line in lines if line[0] == tenant][:4]
+    _write_csv(
+        builds.data_dir / "bronze" / tenant / "sales" / "sales_zz_corrections.csv",
+        [
+            {
+                "sku_code": line[1],
+                "location_code": line[2],
+                "sale_date": line[3].isoformat(),
+                "units_sold": float(line[4]) + 10,
+                "updated_at": (line[5] + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            for line in corrected
+        ],
+    )
+    builds.run([*_forecast_hub(), "ingest"])
+    builds.run([*_forecast_hub(), "land", "--target", "duckdb"])
+    landed = builds.timed(
+        "emulator_land_again",
+        builds.run,
+        [*_forecast_hub(), "land", "--target", "emulator"],
+        builds.emulator_env(),
+    )
+    assert "landed 1 new silver files" in landed and "landed exactly once" in landed
+    builds.timed("duckdb_incremental", builds.dbt, "duckdb", *INCREMENTAL_BUILD)
+    builds.timed("emulator_incremental", builds.dbt, "emulator", *INCREMENTAL_BUILD)
+
+    for sql in (SALES_QUERY, *GOLD_QUERIES.values()):
+        assert differences_from_duckdb(builds, sql) == [], sql
+    keys = {line[:4] for line in corrected}
+    now = {line[:4]: line for line in query_emulator(builds, SALES_QUERY) if line[:4] in keys}
+    assert [float(now[line[:4]][4]) for line in corrected] == [
+        float(line[4]) + 10 for line in corrected
+    ]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from snowflake.snowpark import Session
 
-from forecast_hub.snowflake.reconcile import FileMismatch, file_mismatches
+from forecast_hub.snowflake.reconcile import FileMismatch, file_mismatches, mismatch_message
 
 FILES = {"sales/tenant_id=a/1.parquet": 2, "sales/tenant_id=a/2.parquet": 1}
 
@@ -44,3 +44,22 @@ def test_a_file_the_manifest_does_not_know_is_reported(session: Session) -> None
     assert file_mismatches(session, "sales", raw, only_first) == [
         FileMismatch("sales", "sales/tenant_id=a/2.parquet", 0, 1)
     ]
+
+
+def test_the_mismatch_message_is_one_line_naming_files_and_counts() -> None:
+    mismatches = [
+        FileMismatch("sales", "sales/tenant_id=a/1.parquet", 2, 4),
+        FileMismatch("sales", "sales/tenant_id=a/9.parquet", 0, 1),
+    ]
+    assert mismatch_message(mismatches) == (
+        "2 silver file(s) not landed exactly once: sales/tenant_id=a/1.parquet: 4 of 2 rows "
+        "landed; sales/tenant_id=a/9.parquet: 1 rows landed, not in the manifest"
+    )
+
+
+def test_the_mismatch_message_names_the_first_files_and_counts_the_rest() -> None:
+    mismatches = [FileMismatch("sales", f"sales/{n}.parquet", 1, 0) for n in range(8)]
+    message = mismatch_message(mismatches)
+    assert message.startswith("8 silver file(s) not landed exactly once: sales/0.parquet")
+    assert "sales/4.parquet: 0 of 1 rows landed; and 3 more" in message
+    assert "sales/5.parquet" not in message
