@@ -21,6 +21,7 @@ from urllib.parse import quote
 from forecast_hub.errors import UserError
 from forecast_hub.quality.checks import Dataset, Dialect, datasets
 from forecast_hub.settings import Settings
+from forecast_hub.snowflake.settings import EMULATOR_TIMEOUTS
 
 if TYPE_CHECKING:
     from forecast_hub.snowflake.settings import SnowflakeSettings
@@ -137,12 +138,14 @@ def run_quality_checkpoint(
         else:
             # The emulator's address goes to the connector itself: the
             # Snowflake SQLAlchemy dialect refuses host and port in the URL.
+            # Its retries are bounded as on every emulator connection.
             emulator = (
                 {
                     "connect_args": {
                         "host": snowflake.host,
                         "port": snowflake.port,
                         "protocol": "http",
+                        **EMULATOR_TIMEOUTS,
                     }
                 }
                 if snowflake.is_emulator
