@@ -108,7 +108,6 @@ def validation_query(
     field position; ``extra_fields`` does the same for unknown columns, which
     are kept as a JSON object.
     """
-
     whens = []
     for column in feed.columns:
         raw_name = quote_identifier("raw_" + column.name)
