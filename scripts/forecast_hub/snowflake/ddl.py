@@ -89,6 +89,11 @@ def render_landing() -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def string_literal(text: str) -> str:
+    """A Snowflake string literal: backslashes and quotes escaped as Snowflake reads them."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def copy_statement(
     feed_name: str,
     *,
@@ -105,7 +110,7 @@ def copy_statement(
     source = f"@{STAGE}/{silver_file}" if silver_file else f"@{STAGE}/{feed_name}/"
     lines = [f"copy into {RAW_SCHEMA}.{feed_name}", f"from {source}"]
     if files is not None:
-        quoted = ", ".join("'" + name.replace("'", "''") + "'" for name in files)
+        quoted = ", ".join(string_literal(name) for name in files)
         lines.append(f"files = ({quoted})")
     lines += [
         f"file_format = (format_name = '{FILE_FORMAT}')",

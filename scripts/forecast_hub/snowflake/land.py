@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 from forecast_hub.errors import UserError
 from forecast_hub.ingest.manifest import Manifest
 from forecast_hub.settings import Settings
-from forecast_hub.snowflake.ddl import DDL_DIR, RAW_SCHEMA, STAGE, copy_statement, landing_ready
+from forecast_hub.snowflake.ddl import (
+    DDL_DIR,
+    RAW_SCHEMA,
+    STAGE,
+    copy_statement,
+    landing_ready,
+    string_literal,
+)
 from forecast_hub.snowflake.settings import SnowflakeSettings
 
 if TYPE_CHECKING:
@@ -70,10 +77,6 @@ def _recorded_silver_files(settings: Settings) -> dict[str, list[str]]:
     return by_feed
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def put_file(connection: SnowflakeConnection, silver_dir: Path, silver_file: str) -> None:
     """Upload one silver file to the stage at its silver path, unchanged.
 
@@ -85,7 +88,7 @@ def put_file(connection: SnowflakeConnection, silver_dir: Path, silver_file: str
     # The stage location stays unquoted: silver folder names are plain
     # key=value segments, and the emulator parses only unquoted locations.
     connection.cursor().execute(
-        f"put {_quote('file://' + local.as_posix())} @{STAGE}/{folder}"
+        f"put {string_literal('file://' + local.as_posix())} @{STAGE}/{folder}"
         " auto_compress = false overwrite = false"
     )
 

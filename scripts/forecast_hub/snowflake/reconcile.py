@@ -61,10 +61,6 @@ def expected_rows(settings: Settings) -> dict[str, dict[str, int]]:
     return expected
 
 
-def _string_literal(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def expected_frame(
     session: Session, expected: dict[str, int], *, named_values: bool = False
 ) -> DataFrame:
@@ -77,9 +73,11 @@ def expected_frame(
     """
     from snowflake.snowpark.functions import col, lit
 
+    from forecast_hub.snowflake.ddl import string_literal
+
     rows = [[name, count] for name, count in expected.items()] or [["", 0]]
     if named_values:
-        values = ", ".join(f"({_string_literal(name)}, {count})" for name, count in rows)
+        values = ", ".join(f"({string_literal(name)}, {count})" for name, count in rows)
         wanted = session.sql(
             "select column1::varchar as expected_file, column2::integer as expected_rows"
             f" from values {values}"

@@ -45,9 +45,11 @@ def test_one_auto_ingest_pipe_per_raw_table_copies_by_column_name() -> None:
 
 
 def test_the_lander_copies_exactly_the_files_it_names() -> None:
-    statement = copy_statement("sales", include_metadata=False, files=["tenant_id=a/x'1.parquet"])
+    statement = copy_statement(
+        "sales", include_metadata=False, files=["tenant_id=a/x'1\\b.parquet", "y.parquet"]
+    )
     assert "from @raw.silver_stage/sales/" in statement
-    assert "files = ('tenant_id=a/x''1.parquet')" in statement
+    assert "files = ('tenant_id=a/x\\'1\\\\b.parquet', 'y.parquet')" in statement
     assert "include_metadata" not in statement
 
 
