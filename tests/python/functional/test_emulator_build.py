@@ -28,6 +28,7 @@ import duckdb
 import pytest
 
 from forecast_hub.errors import UserError
+from forecast_hub.feeds import FEEDS
 from forecast_hub.quality import run_quality_checkpoint
 from forecast_hub.settings import Settings
 from forecast_hub.snowflake.connection import connect, snowpark_session
@@ -351,3 +352,59 @@ def test_an_incremental_build_over_new_files_still_equals_duckdb(builds: Builds)
     assert [float(now[line[:4]][4]) for line in corrected] == [
         float(line[4]) + 10 for line in corrected
     ]
+
+
+# The SKU snapshot and what it reads, rebuilt from raw.
+SNAPSHOT_BUILD = ["build", "--select", "+skus_snapshot", *EMULATOR_EXCLUDE]
+SNAPSHOT_QUERY = (
+    "select tenant_id, sku_id, sku_name, dbt_scd_id, dbt_valid_from, dbt_valid_to,"
+    " dbt_valid_to is null from snapshots.skus_snapshot"
+    " order by tenant_id, sku_id, dbt_valid_from"
+)
+
+
+def _csv_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def test_a_later_snapshot_closes_changed_rows_as_on_duckdb(builds: Builds) -> None:
+    """A new file renames two SKUs: the next snapshot closes their rows and opens new ones."""
+    columns = [c.name for c in FEEDS["skus"].columns]
+    latest = query_duckdb(
+        builds,
+        f"select tenant_id, {', '.join(columns)} from raw.skus"
+        " qualify row_number() over (partition by tenant_id, sku_code order by updated_at desc) = 1"
+        " order by tenant_id, sku_code limit 2",
+    )
+    tenant = latest[0][0]
+    renamed = [dict(zip(columns, row[1:], strict=True)) for row in latest if row[0] == tenant]
+    for sku in renamed:
+        sku["sku_name"] = f"{sku['sku_name']} (renamed)"
+        sku["updated_at"] += dt.timedelta(days=1)
+    _write_csv(
+        builds.data_dir / "bronze" / tenant / "skus" / "skus_zz_renamed.csv",
+        [{name: _csv_value(value) for name, value in sku.items()} for sku in renamed],
+    )
+    builds.run([*_forecast_hub(), "ingest"])
+    builds.run([*_forecast_hub(), "land", "--target", "duckdb"])
+    builds.run([*_forecast_hub(), "land", "--target", "emulator"], builds.emulator_env())
+    builds.timed("duckdb_snapshot", builds.dbt, "duckdb", *SNAPSHOT_BUILD)
+    builds.timed("emulator_snapshot", builds.dbt, "emulator", *SNAPSHOT_BUILD)
+
+    assert differences_from_duckdb(builds, SNAPSHOT_QUERY) == []
+    history = query_emulator(
+        builds,
+        "select sku_name, dbt_valid_to is null from snapshots.skus_snapshot"
+        f" where tenant_id = '{tenant}' and sku_id = '{renamed[0]['sku_code']}'"
+        " order by dbt_valid_from",
+    )
+    assert history == [(renamed[0]["sku_name"].removesuffix(" (renamed)"), False),
+                       (renamed[0]["sku_name"], True)]  # fmt: skip
