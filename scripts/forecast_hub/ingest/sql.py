@@ -145,17 +145,17 @@ def fast_query(
     for column in feed.columns:
         raw = quote_identifier("raw_" + column.name)
         typed = quote_identifier(column.name)
-        if column.type == "text":
-            checks = _error_checks(column, raw, typed, ingested_at)
-            bads += [condition for condition, rule in checks if rule != "type"]
-            continue
-        bads.append(
-            f"{typed} is null" if column.required else f"({raw} is not null and {typed} is null)"
-        )
+        folded = {"type"}
+        if column.type != "text":
+            # A typed value is null when its text is: required and type are one check.
+            folded.add("required")
+            bads.append(
+                f"{typed} is null" if column.required else f"{raw} is not null and {typed} is null"
+            )
         bads += [
             condition
             for condition, rule in _error_checks(column, raw, typed, ingested_at)
-            if rule not in ("required", "type")
+            if rule not in folded
         ]
     own = ", ".join(quote_identifier(c.name) for c in feed.columns)
     extra = ", extra_columns" if extra_fields else ""
