@@ -47,6 +47,7 @@ from forecast_hub.ingest.scan import (
     scan_bytes_only,
     scan_file,
 )
+from forecast_hub.ingest.stream import is_plain, may_stream, stream_pass
 from forecast_hub.settings import Settings
 
 _CSV_SUFFIXES = (".csv", ".csv.gz")
@@ -90,7 +91,7 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)
     sha256: str | None = None
     size_bytes: int | None = None
-    line_numbering: str | None = None  # fast or exact
+    line_numbering: str | None = None  # stream, fast or exact
     seconds: float | None = None
     phase_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -417,6 +418,24 @@ class _Run:
         def lineage_of() -> Lineage:
             return self._lineage(bronze_file, seq, scanning.result())
 
+        if may_stream(bronze_file.path, feed, header.extra_fields):
+            scan = scanning.result()
+            if is_plain(scan, header.field_count):
+                streamed = stream_pass(
+                    bronze_file.path,
+                    feed,
+                    header,
+                    lineage_of(),
+                    scan.physical_lines - 1,
+                    silver_out,
+                )
+                out.phase_seconds["stream"] = round(streamed.seconds, 3)
+                if streamed.clean:
+                    out.line_numbering = "stream"
+                    out.rows_in, out.blank_lines = scan.physical_lines - 1, 0
+                    out.rows_silver, out.rows_quarantined = streamed.rows_silver, 0
+                    self._check_counts(out)
+                    return _Prepared(silver_out, [], work / "quarantine.parquet")
         try:
             result = run_pass(
                 bronze_file.path,
@@ -453,6 +472,12 @@ class _Run:
             _add_phases(out, "exact", result)
         out.rows_silver = result.rows_silver
         out.rows_quarantined = len(quarantine_rows)
+        self._check_counts(out)
+        return _Prepared(silver_out, quarantine_rows, work / "quarantine.parquet")
+
+    @staticmethod
+    def _check_counts(out: FileReport) -> None:
+        """Rows in must equal rows in silver plus rows quarantined; a mismatch fails the file."""
         if out.rows_in != out.rows_silver + out.rows_quarantined:
             out.status = "failed"
             out.reason_code = "count_mismatch"
@@ -460,7 +485,6 @@ class _Run:
                 f"{out.rows_in} rows in, but {out.rows_silver} in silver and "
                 f"{out.rows_quarantined} quarantined"
             )
-        return _Prepared(silver_out, quarantine_rows, work / "quarantine.parquet")
 
     def _exact(
         self,
