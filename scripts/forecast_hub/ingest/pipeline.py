@@ -1,4 +1,7 @@
-"""One bronze file to silver and quarantine Parquet in a staging folder.
+"""One bronze file to silver and quarantine Parquet in a staging folder, on DuckDB.
+
+A plain file that is clean takes the streaming path (stream.py) instead;
+every other file, and a plain one the stream finds not clean, comes here.
 
 DuckDB's parallel CSV reader parses every field as text into a table, typing
 and validating each row once on the way; the reader keeps file order, so a

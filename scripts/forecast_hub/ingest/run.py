@@ -311,12 +311,14 @@ class _Run:
         return file_report
 
     def _ingest(self, bronze_file: BronzeFile, out: FileReport) -> None:
-        """Parse while the bytes are checksummed; then publish, or record why not.
+        """Scan and parse the file; then publish, or record why not.
 
-        The checksum (a second read of the file) runs in a thread beside
-        DuckDB's parse and is awaited only when the lineage is needed, so it
-        costs little wall time. Whether the bytes were ingested before is
-        known only then: a duplicate's parsed output is discarded.
+        The scan (checksum and byte counts, a second read of the file) runs in
+        a thread. A file that may take the stream waits for it, since the
+        stream needs both before it starts; on the DuckDB paths it runs
+        beside the parse and is awaited only when the lineage is needed.
+        Whether the bytes were ingested before is known only then: a
+        duplicate's parsed output is discarded.
         """
         stat = bronze_file.path.stat()
         if self.manifest.seen_unchanged(bronze_file.relative, stat.st_size, stat.st_mtime_ns):
