@@ -438,6 +438,18 @@ class _Run:
                     out.rows_silver, out.rows_quarantined = streamed.rows_silver, 0
                     self._check_counts(out)
                     return _Prepared(silver_out, [], work / "quarantine.parquet")
+                if streamed.mostly_good:
+                    # A plain file has no structural rejects unless a line is over
+                    # DuckDB's maximum; then the records do not line up, and the
+                    # fast pass below finds which.
+                    try:
+                        exact = self._exact(
+                            bronze_file, False, feed, header, lineage_of, silver_out, []
+                        )
+                    except (RecordMismatch, duckdb.Error):
+                        pass  # the DuckDB paths below find out and say why
+                    else:
+                        return self._finish_exact(out, exact, silver_out, work)
         try:
             result = run_pass(
                 bronze_file.path,
@@ -461,17 +473,35 @@ class _Run:
         if fatal:
             raise fatal
         scan = scanning.result()
-        if result.clean:
-            out.line_numbering = "fast"
-            out.rows_in, out.blank_lines = scan.physical_lines - 1, 0
-            quarantine_rows: list[dict] = []
-        else:
-            out.line_numbering = "exact"
-            result, quarantine_rows, rows_in, blank = self._exact(
-                bronze_file, gzipped, feed, header, lineage_of, silver_out, structural
-            )
-            out.rows_in, out.blank_lines = rows_in, blank
-            _add_phases(out, "exact", result)
+        if not result.clean:
+            try:
+                exact = self._exact(
+                    bronze_file, gzipped, feed, header, lineage_of, silver_out, structural
+                )
+            except RecordMismatch as error:
+                raise FileRejected(
+                    "not_csv",
+                    "the file is not parseable CSV: its quoting is ambiguous "
+                    f"(a double quote inside an unquoted field?): {error}",
+                ) from error
+            return self._finish_exact(out, exact, silver_out, work)
+        out.line_numbering = "fast"
+        out.rows_in, out.blank_lines = scan.physical_lines - 1, 0
+        out.rows_silver, out.rows_quarantined = result.rows_silver, 0
+        self._check_counts(out)
+        return _Prepared(silver_out, [], work / "quarantine.parquet")
+
+    def _finish_exact(
+        self,
+        out: FileReport,
+        exact: tuple[PassResult, list[dict], int, int],
+        silver_out: Path,
+        work: Path,
+    ) -> _Prepared:
+        result, quarantine_rows, rows_in, blank = exact
+        out.line_numbering = "exact"
+        out.rows_in, out.blank_lines = rows_in, blank
+        _add_phases(out, "exact", result)
         out.rows_silver = result.rows_silver
         out.rows_quarantined = len(quarantine_rows)
         self._check_counts(out)
@@ -498,29 +528,28 @@ class _Run:
         silver_out: Path,
         structural: list[tuple[int, str, str]],
     ) -> tuple[PassResult, list[dict], int, int]:
+        """Every row with its physical line; every bad row with its rule and text.
+
+        ``structural`` are the lines DuckDB's reader rejected whole; if they
+        are not the ones it rejects now, the records do not line up and
+        RecordMismatch is raised.
+        """
         try:
             index = index_records(bronze_file.path)
         except UnbalancedQuotes as error:
             raise FileRejected("not_csv", f"the file is not parseable CSV: {error}") from error
         records, lines = exact_numbering(index, {line for line, _, _ in structural})
-        try:
-            result = run_pass(
-                bronze_file.path,
-                gzipped,
-                feed,
-                header,
-                self.report.started_at,
-                lineage_of,
-                silver_out,
-                lines,
-                records,
-            )
-        except RecordMismatch as error:
-            raise FileRejected(
-                "not_csv",
-                "the file is not parseable CSV: its quoting is ambiguous "
-                f"(a double quote inside an unquoted field?): {error}",
-            ) from error
+        result = run_pass(
+            bronze_file.path,
+            gzipped,
+            feed,
+            header,
+            self.report.started_at,
+            lineage_of,
+            silver_out,
+            lines,
+            records,
+        )
         data_records = int((~index.blank[1:]).sum()) if len(index) else 0
         blank = int(index.blank[1:].sum()) if len(index) else 0
         bad = [(row.record, row.column_name, row.rule, row.message) for row in result.bad_rows]

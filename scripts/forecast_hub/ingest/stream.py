@@ -195,8 +195,19 @@ def latest_date(ingested_at: str) -> date:
 @dataclass
 class StreamResult:
     clean: bool
-    rows_silver: int = 0
+    rows_silver: int = 0  # rows that were good here (kept only when the file is clean)
+    rows_not_good: int = 0
     seconds: float = 0.0
+
+    @property
+    def mostly_good(self) -> bool:
+        """Some rows were not good here, but fewer than half.
+
+        Such a file most likely has bad rows, which only the exact path can
+        quarantine; when most rows are not good, the file more likely uses a
+        layout the stream does not take, which DuckDB's fast path may.
+        """
+        return 0 < 2 * self.rows_not_good < self.rows_silver + self.rows_not_good
 
 
 def stream_pass(
@@ -255,8 +266,11 @@ def stream_pass(
         shutil.rmtree(staging, ignore_errors=True)
         return StreamResult(clean=False, seconds=time.perf_counter() - started)
     try:
-        clean, rows = _publish_buckets(staging, out_dir, lineage.file_id, partition, expected_rows)
-        return StreamResult(clean, rows, time.perf_counter() - started)
+        good, not_good = _publish_buckets(
+            staging, out_dir, lineage.file_id, partition, expected_rows
+        )
+        clean = not_good == 0 and good == expected_rows
+        return StreamResult(clean, good, not_good, time.perf_counter() - started)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -273,15 +287,22 @@ def _publish_buckets(
     file_id: str,
     partition: str | None,
     expected_rows: int,
-) -> tuple[bool, int]:
-    """Move the good buckets' files into the silver layout if the file is clean."""
+) -> tuple[int, int]:
+    """(good rows, rows not good); the good buckets' files go into the silver
+    layout only if every row was good and every line a row."""
     buckets = {
         int(folder.name.split("=", 1)[1]): sorted(folder.glob("*.parquet"))
         for folder in staging.glob(f"{_BUCKET}=*")
     }
-    rows = sum(pq.read_metadata(f).num_rows for files in buckets.values() for f in files)
-    if _NOT_GOOD in buckets or rows != expected_rows:
-        return False, 0
+    rows = {
+        bucket: sum(pq.read_metadata(f).num_rows for f in files)
+        for bucket, files in buckets.items()
+    }
+    not_good = rows.pop(_NOT_GOOD, 0)
+    buckets.pop(_NOT_GOOD, None)
+    good = sum(rows.values())
+    if not_good or good != expected_rows:
+        return good, not_good
     out_dir.mkdir(parents=True)
     for bucket, files in sorted(buckets.items()):
         for number, source in enumerate(files):
@@ -293,4 +314,4 @@ def _publish_buckets(
                 target = out_dir / f"{partition}={bucket}" / f"{file_id}_{number}.parquet"
                 target.parent.mkdir(exist_ok=True)
             source.rename(target)
-    return True, rows
+    return good, not_good

@@ -234,14 +234,40 @@ def test_a_short_row_is_quarantined_even_where_the_missing_field_is_optional(dat
     assert [line for (line,) in data_dir.silver("sales", "source_line")] == [2, 4]
 
 
-def test_a_bad_row_in_a_plain_file_is_quarantined_by_the_exact_path(data_dir) -> None:
+def test_a_plain_file_with_few_bad_rows_goes_from_the_stream_to_the_exact_path(data_dir):
     bad = "A,L1,2025-01-01,-1,,,2025-01-02T00:00:00Z"
-    data_dir.drop("acme", "sales", "s.csv", f"{SALES}\n{GOOD_SALE}\n{bad}\n")
+    data_dir.drop("acme", "sales", "s.csv", "\n".join([SALES, GOOD_SALE, bad, GOOD_SALE]) + "\n")
 
     (file_report,) = data_dir.ingest().files
 
-    assert (file_report.line_numbering, file_report.rows_silver) == ("exact", 1)
+    assert (file_report.line_numbering, file_report.rows_silver) == ("exact", 2)
+    assert {"stream", "exact_parse_validate"} <= set(file_report.phase_seconds)
+    assert "fast_parse_validate" not in file_report.phase_seconds
     assert data_dir.quarantine("source_line, column_name, rule") == [
         (3, "units_sold", "non_negative")
     ]
-    assert not list(data_dir.settings.silver_dir.rglob("*.stream"))
+    assert [line for (line,) in data_dir.silver("sales", "source_line")] == [2, 4]
+
+
+def test_a_line_over_duckdbs_maximum_is_quarantined_after_the_stream(data_dir):
+    # DuckDB's reader rejects the line whole, so the exact path needs the fast
+    # pass's list of rejected lines: going straight to it must fall back.
+    long = "A" * 2_100_000 + ",L1,2025-01-01,3,,,2025-01-02T00:00:00Z"
+    data_dir.drop("acme", "sales", "s.csv", "\n".join([SALES, GOOD_SALE, long, GOOD_SALE]) + "\n")
+
+    (file_report,) = data_dir.ingest().files
+
+    assert (file_report.status, file_report.line_numbering) == ("ingested", "exact")
+    assert (file_report.rows_in, file_report.rows_silver, file_report.rows_quarantined) == (3, 2, 1)
+    assert data_dir.quarantine("source_line, rule") == [(3, "line_too_long")]
+    assert [line for (line,) in data_dir.silver("sales", "source_line")] == [2, 4]
+
+
+def test_a_plain_file_in_a_layout_the_stream_does_not_take_goes_to_the_fast_path(data_dir):
+    rows = [GOOD_SALE.replace("T00:00:00Z", " 10:00:00")] * 3
+    data_dir.drop("acme", "sales", "s.csv", "\n".join([SALES, *rows]) + "\n")
+
+    (file_report,) = data_dir.ingest().files
+
+    assert (file_report.line_numbering, file_report.rows_silver) == ("fast", 3)
+    assert "stream" in file_report.phase_seconds
