@@ -271,3 +271,30 @@ def test_a_plain_file_in_a_layout_the_stream_does_not_take_goes_to_the_fast_path
 
     assert (file_report.line_numbering, file_report.rows_silver) == ("fast", 3)
     assert "stream" in file_report.phase_seconds
+
+
+@pytest.mark.parametrize(
+    ("content", "padded"),
+    [
+        (b"a,b\n1,2\n", False),
+        (b"a b,c\nx y,z\n", False),  # spaces inside a field
+        (b"a,b\n1 ,2\n", True),
+        (b"a,b\n1, 2\n", True),
+        (b" a,b\n", True),  # at the start of the file
+        (b"a,b \n", True),  # before a line end
+        (b"a,b\n1,2 ", True),  # at the end of the file
+    ],
+)
+@pytest.mark.parametrize("chunk_bytes", [1 << 24, 3])
+def test_the_scan_finds_spaces_next_to_a_fields_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, padded: bool, chunk_bytes: int
+) -> None:
+    monkeypatch.setattr("forecast_hub.ingest.scan.CHUNK_BYTES", chunk_bytes)
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+
+    scan = scan_file(path)
+
+    assert scan.has_padded_fields is padded
+    assert (scan.commas, scan.newlines) == (content.count(b","), content.count(b"\n"))
+    assert not scan.has_quotes and not scan.has_carriage_returns
