@@ -50,17 +50,15 @@ CANDIDATES = {
 }  # fmt: skip
 
 
-def _variants(feed_name: str) -> list[str]:
-    """The feed's good row with one column at a time replaced by each candidate."""
+def variant_rows(feed_name: str, candidates: dict[str, list[str]] = CANDIDATES) -> list[str]:
+    """The feed's good row with one column at a time replaced by each candidate of its type."""
     feed = FEEDS[feed_name]
     names = HEADERS[feed_name].split(",")
     good = GOOD[feed_name].split(",")
     rows = [GOOD[feed_name]]
     for position, name in enumerate(names):
-        for value in CANDIDATES[feed.column(name).type]:
-            fields = list(good)
-            fields[position] = value
-            rows.append(",".join(fields))
+        for value in candidates[feed.column(name).type]:
+            rows.append(",".join([*good[:position], value, *good[position + 1 :]]))
     return rows
 
 
@@ -68,7 +66,7 @@ def _variants(feed_name: str) -> list[str]:
 def test_fast_path_accepts_only_what_the_exact_path_accepts(tmp_path: Path, feed_name: str) -> None:
     feed = FEEDS[feed_name]
     names = HEADERS[feed_name].split(",")
-    rows = _variants(feed_name)
+    rows = variant_rows(feed_name)
     path = tmp_path / f"{feed_name}.csv"
     path.write_text("\n".join([HEADERS[feed_name], *rows]) + "\n")
     read = read_csv_call(str(path), len(names), gzipped=False)

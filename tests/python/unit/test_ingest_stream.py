@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from test_ingest_fast_path import variant_rows
 from test_ingest_rules import GOOD, HEADERS
 
 from forecast_hub.feeds import FEEDS, Column
@@ -65,13 +66,8 @@ CANDIDATES = {
 
 def _plain_file(path: Path, feed_name: str) -> list[str]:
     """The feed's good row with one column at a time replaced by each candidate."""
-    feed = FEEDS[feed_name]
+    rows = variant_rows(feed_name, CANDIDATES)
     names = HEADERS[feed_name].split(",")
-    good = GOOD[feed_name].split(",")
-    rows = [GOOD[feed_name]]
-    for position, name in enumerate(names):
-        for value in CANDIDATES[feed.column(name).type]:
-            rows.append(",".join([*good[:position], value, *good[position + 1 :]]))
     path.write_text("\n".join([HEADERS[feed_name], *rows]) + "\n")
     assert is_plain(scan_file(path), len(names))
     return rows
