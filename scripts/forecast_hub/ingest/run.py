@@ -421,35 +421,11 @@ class _Run:
             return self._lineage(bronze_file, seq, scanning.result())
 
         if may_stream(bronze_file.path, feed, header.extra_fields):
-            scan = scanning.result()
-            if is_plain(scan, header.field_count):
-                streamed = stream_pass(
-                    bronze_file.path,
-                    feed,
-                    header,
-                    lineage_of(),
-                    scan.physical_lines - 1,
-                    silver_out,
-                )
-                out.phase_seconds["stream"] = round(streamed.seconds, 3)
-                if streamed.clean:
-                    out.line_numbering = "stream"
-                    out.rows_in, out.blank_lines = scan.physical_lines - 1, 0
-                    out.rows_silver, out.rows_quarantined = streamed.rows_silver, 0
-                    self._check_counts(out)
-                    return _Prepared(silver_out, [], work / "quarantine.parquet")
-                if streamed.mostly_good:
-                    # A plain file has no structural rejects unless a line is over
-                    # DuckDB's maximum; then the records do not line up, and the
-                    # fast pass below finds which.
-                    try:
-                        exact = self._exact(
-                            bronze_file, False, feed, header, lineage_of, silver_out, []
-                        )
-                    except (RecordMismatch, duckdb.Error):
-                        pass  # the DuckDB paths below find out and say why
-                    else:
-                        return self._finish_exact(out, exact, silver_out, work)
+            streamed = self._stream(
+                bronze_file, feed, header, scanning.result(), lineage_of, silver_out, work, out
+            )
+            if streamed is not None:
+                return streamed
         try:
             result = run_pass(
                 bronze_file.path,
@@ -485,9 +461,51 @@ class _Run:
                     f"(a double quote inside an unquoted field?): {error}",
                 ) from error
             return self._finish_exact(out, exact, silver_out, work)
-        out.line_numbering = "fast"
+        return self._finish_clean(out, "fast", scan, result.rows_silver, silver_out, work)
+
+    def _stream(
+        self,
+        bronze_file: BronzeFile,
+        feed,
+        header: Header,
+        scan: FileScan,
+        lineage_of: Callable[[], Lineage],
+        silver_out: Path,
+        work: Path,
+        out: FileReport,
+    ) -> _Prepared | None:
+        """The streaming pass, and the exact one straight after it for a file
+        with bad rows; None leaves the file to the DuckDB fast pass."""
+        if not is_plain(scan, header.field_count):
+            return None
+        streamed = stream_pass(
+            bronze_file.path, feed, header, lineage_of(), scan.physical_lines - 1, silver_out
+        )
+        out.phase_seconds["stream"] = round(streamed.seconds, 3)
+        if streamed.clean:
+            return self._finish_clean(out, "stream", scan, streamed.rows_silver, silver_out, work)
+        if not streamed.mostly_good:
+            return None
+        # A plain file has no structural rejects unless a line is over DuckDB's
+        # maximum; then the records do not line up, and the fast pass finds which.
+        try:
+            exact = self._exact(bronze_file, False, feed, header, lineage_of, silver_out, [])
+        except (RecordMismatch, duckdb.Error):
+            return None  # the DuckDB paths find out and say why
+        return self._finish_exact(out, exact, silver_out, work)
+
+    def _finish_clean(
+        self,
+        out: FileReport,
+        numbering: str,
+        scan: FileScan,
+        rows_silver: int,
+        silver_out: Path,
+        work: Path,
+    ) -> _Prepared:
+        out.line_numbering = numbering
         out.rows_in, out.blank_lines = scan.physical_lines - 1, 0
-        out.rows_silver, out.rows_quarantined = result.rows_silver, 0
+        out.rows_silver, out.rows_quarantined = rows_silver, 0
         self._check_counts(out)
         return _Prepared(silver_out, [], work / "quarantine.parquet")
 
