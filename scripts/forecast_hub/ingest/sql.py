@@ -22,8 +22,9 @@ from forecast_hub.feeds import DUCKDB_TYPES, Column, Feed
 
 ERROR_COLUMN = "_error"
 OK_COLUMN = "_ok"
-_TRUE = ("true", "1", "yes", "y")
-_FALSE = ("false", "0", "no", "n")
+# The spellings of a boolean, compared lower-cased.
+TRUE_VALUES = ("true", "1", "yes", "y")
+FALSE_VALUES = ("false", "0", "no", "n")
 
 
 def quote_literal(value: str) -> str:
@@ -52,8 +53,8 @@ def _typed(column: Column, raw: str) -> str:
         # Only ISO YYYY-MM-DD; a cast alone would also take other layouts.
         return f"case when {raw} like '____-__-__' then try_cast({raw} as date) end"
     if column.type == "bool":
-        true_values = ", ".join(quote_literal(v) for v in _TRUE)
-        false_values = ", ".join(quote_literal(v) for v in _FALSE)
+        true_values = ", ".join(quote_literal(v) for v in TRUE_VALUES)
+        false_values = ", ".join(quote_literal(v) for v in FALSE_VALUES)
         return (
             f"case when lower({raw}) in ({true_values}) then true "
             f"when lower({raw}) in ({false_values}) then false end"

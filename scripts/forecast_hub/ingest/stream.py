@@ -39,9 +39,8 @@ import pyarrow.parquet as pq
 from forecast_hub.feeds import Column, Feed
 from forecast_hub.ingest.pipeline import Header, Lineage, partition_column
 from forecast_hub.ingest.scan import FileScan, is_gzip
-from forecast_hub.ingest.sql import quote_literal
+from forecast_hub.ingest.sql import FALSE_VALUES, OK_COLUMN, TRUE_VALUES, quote_literal
 
-OK_COLUMN = "_ok"
 _BUCKET = "_bucket"
 _NOT_GOOD = -1  # the bucket of rows that are not good
 _UNDATED = 0  # the bucket of every good row of a feed without a year partition
@@ -54,8 +53,6 @@ LAYOUTS = {
     "decimal": r"^[+-]?[0-9]{1,14}(\.[0-9]{1,4})?$",
     "int": r"^[+-]?[0-9]{1,18}$",
 }
-_TRUE = ("true", "1", "yes", "y")
-_FALSE = ("false", "0", "no", "n")
 
 
 @dataclass(frozen=True)
@@ -122,7 +119,12 @@ def _typed(column: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         return (raw.str.to_lowercase() if column.lowercase else raw), plain
     if column.type == "bool":
         lowered = raw.str.to_lowercase()
-        value = pl.when(lowered.is_in(_TRUE)).then(True).when(lowered.is_in(_FALSE)).then(False)
+        value = (
+            pl.when(lowered.is_in(TRUE_VALUES))
+            .then(True)
+            .when(lowered.is_in(FALSE_VALUES))
+            .then(False)
+        )
         return value, pl.lit(True)
     layout = raw.str.contains(LAYOUTS[column.type])
     if column.type == "date":
