@@ -12,9 +12,13 @@ export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 # Demo size: a few tenants, a year and a half of daily sales.
 DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
 
-.PHONY: setup demo serve test lint format docs bench bench-api clean
+.PHONY: help setup demo serve test unit lint typecheck format docs bench bench-api clean
 
-setup: $(STAMP)
+help:  ## list the targets (the default)
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## create .venv with every pinned dependency
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP)  ## sample client files through ingest, land, dbt build and quality
 	$(BIN)/forecast-hub generate --out $(DATA)/bronze $(DEMO_ARGS)
 	$(BIN)/forecast-hub ingest
 	$(BIN)/forecast-hub land --target duckdb
@@ -33,18 +37,21 @@ demo: $(STAMP)
 	@echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb', read_only=True).sql('select * from serving.v_forecast limit 10'))\""
 	@echo "API: make serve, after .venv/bin/forecast-hub token add --tenant northwind --user you"
 
-serve: $(STAMP)
+serve: $(STAMP)  ## the API over the demo data on 127.0.0.1:8000
 	$(BIN)/forecast-hub serve --host 127.0.0.1 --port 8000
 
-test: lint
+test: lint  ## lint, type-check and the whole test suite
 	$(BIN)/pytest
+
+unit: $(STAMP)  ## the fast tests only (tests/python/unit)
+	$(BIN)/pytest -q tests/python/unit
 
 # Python by ruff; SQL by SQLFluff in the house style (snowflake dialect): the
 # models through dbt's templater, the account DDL under snowflake/ and the
 # Snowflake files of hybrid/ as is; hybrid/duckdb.sql in the duckdb dialect.
 # Not hybrid/sqlite.sql: SQLFluff's sqlite dialect reserves the column name
 # action, which SQLite itself accepts.
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff and SQLFluff
 	$(BIN)/ruff check scripts tests/python benchmarks
 	$(BIN)/ruff format --check scripts tests/python benchmarks
 	mkdir -p $(FORECAST_HUB_DATA_DIR)/warehouse
@@ -55,20 +62,23 @@ lint: $(STAMP)
 	$(BIN)/sqlfluff lint --templater raw --dialect duckdb --disregard-sqlfluffignores \
 		hybrid/duckdb.sql
 
-format: $(STAMP)
+typecheck: $(STAMP)  ## mypy over scripts/ and benchmarks/ (settings in pyproject.toml)
+	$(BIN)/mypy
+
+format: $(STAMP)  ## ruff format and the fixes ruff can make
 	$(BIN)/ruff format scripts tests/python benchmarks
 	$(BIN)/ruff check --fix scripts tests/python benchmarks
 
-docs: $(STAMP)
+docs: $(STAMP)  ## dbt docs generate
 	$(BIN)/dbt docs generate
 
 # Ingest throughput against a plain DuckDB copy of the same ~1 GB sales file.
-bench: $(STAMP)
+bench: $(STAMP)  ## ingest throughput against a plain DuckDB copy
 	$(BIN)/python benchmarks/ingest_throughput.py --work $(DATA)/bench
 
 # Edit-to-visible and read latency, and durable edits per second, of the API.
-bench-api: $(STAMP)
+bench-api: $(STAMP)  ## API latency and edits per second
 	$(BIN)/python benchmarks/api_load.py
 
-clean:
+clean:  ## remove ./data and dbt's build folders
 	rm -rf $(DATA) target logs dbt_packages .pytest_cache .ruff_cache

@@ -2,7 +2,7 @@
 
 generate -> ingest -> land (duckdb) -> dbt seed + build, in a temporary data
 directory; then the draft and the backtest accuracy must equal the
-independent reference implementation (forecast_hub.reference) within 1e-6 for
+independent reference implementation (reference) within 1e-6 for
 every series, and an incremental fct_sales run after a few new files must
 equal a --full-refresh build.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from forecast_hub.reference import forecast_all, load_inputs, read_tenant_settings
+from reference import forecast_all, load_inputs, read_tenant_settings
 
 REPO = Path(__file__).resolve().parents[3]
 TOLERANCE = 1e-6

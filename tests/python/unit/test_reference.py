@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from forecast_hub.reference import Parameters, TenantSettings, forecast_all, method_forecast
-from forecast_hub.reference.forecast import (
+from reference import Parameters, TenantSettings, forecast_all, method_forecast
+from reference.forecast import (
     SaleVersion,
     Score,
     SkuVersion,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from forecast_hub.reference.forecast import SaleVersion, SkuVersion, TenantSettings
+from reference.forecast import SaleVersion, SkuVersion, TenantSettings
 
 _PARAMETERS = ("season_length", "window_length", "seasons", "backtest_periods", "horizon_periods")
 

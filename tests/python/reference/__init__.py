@@ -6,7 +6,7 @@ closed forms, no season phases): if both agree to 1e-6 on every series, the
 draft and the backtest are what the spec says.
 """
 
-from forecast_hub.reference.forecast import (
+from reference.forecast import (
     METHOD_ORDER,
     SPEC_DEFAULTS,
     AccuracyRow,
@@ -17,7 +17,7 @@ from forecast_hub.reference.forecast import (
     forecast_all,
     method_forecast,
 )
-from forecast_hub.reference.load import load_inputs, read_tenant_settings
+from reference.load import load_inputs, read_tenant_settings
 
 __all__ = [
     "METHOD_ORDER",
