@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -200,7 +201,9 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit(f"the server did not start; see {data_dir / 'server.log'}")
 
 
-async def measure(port: int, token: str, skus: list[str], args: argparse.Namespace) -> dict:
+async def measure(
+    port: int, token: str, skus: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
     conn = Connection(port, token)
     await conn.open()
     await one_sku_reads(conn, skus, 200)  # warm up

@@ -25,6 +25,7 @@ import shutil
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -71,7 +72,7 @@ def time_plain_copy(path: Path, out: Path) -> float:
     return elapsed
 
 
-def time_ingest(path: Path, data: Path) -> tuple[float, dict]:
+def time_ingest(path: Path, data: Path) -> tuple[float, dict[str, Any]]:
     shutil.rmtree(data, ignore_errors=True)
     feed = data / "bronze" / "bench" / "sales"
     feed.mkdir(parents=True)
@@ -102,7 +103,9 @@ def main() -> None:
 
     path = sales_file(args.work, args.rows)
     size_mb = path.stat().st_size / 1e6
-    plain, ingest, details = [], [], {}
+    plain: list[float] = []
+    ingest: list[float] = []
+    details: dict[str, Any] = {}
     for round_number in range(1, args.rounds + 1):
         plain.append(time_plain_copy(path, args.work / "plain.parquet"))
         seconds, details = time_ingest(path, args.work / "ingest")
@@ -116,7 +119,7 @@ def main() -> None:
         "file": str(path),
         "size_mb": round(size_mb, 1),
         "rows": rows,
-        "threads": duckdb.sql("select current_setting('threads')").fetchall()[0][0],
+        "threads": duckdb.execute("select current_setting('threads')").fetchall()[0][0],
         "plain_copy_s": [round(s, 2) for s in plain],
         "ingest_s": [round(s, 2) for s in ingest],
         "plain_copy_mb_per_s": round(size_mb / statistics.median(plain), 1),

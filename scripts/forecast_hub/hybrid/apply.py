@@ -18,10 +18,10 @@ import duckdb
 import pyarrow as pa
 
 from forecast_hub.errors import UserError
-from forecast_hub.hybrid.ddl import WAREHOUSE_SCHEMA, column_type
+from forecast_hub.hybrid.ddl import column_type
 from forecast_hub.hybrid.migrate import migrate_duckdb, migrate_sqlite
 from forecast_hub.hybrid.store import connect_store, edits_store_path
-from forecast_hub.hybrid.tables import SCHEMA, HybridSchema, Table
+from forecast_hub.hybrid.tables import SCHEMA, WAREHOUSE_SCHEMA, HybridSchema, Table
 from forecast_hub.settings import Settings
 
 _ARROW_TYPES = {

@@ -22,14 +22,13 @@ import duckdb
 
 from forecast_hub.errors import UserError
 from forecast_hub.hybrid.ddl import (
-    WAREHOUSE_SCHEMA,
     Dialect,
     add_column,
     column_type,
     create_indexes,
     create_table,
 )
-from forecast_hub.hybrid.tables import HybridSchema, Table
+from forecast_hub.hybrid.tables import WAREHOUSE_SCHEMA, HybridSchema, Table
 
 LEGACY_WAREHOUSE_SCHEMA = "hybrid"
 """Where the warehouse tables were before they moved to ``WAREHOUSE_SCHEMA``."""

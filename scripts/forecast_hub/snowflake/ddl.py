@@ -218,7 +218,7 @@ def apply_ddl(
             continue
         if ddl.path.name == "landing.sql" and landing_ready(connection):
             continue
-        cursors = connection.execute_string(ddl.path.read_text(), remove_comments=True)
+        cursors = list(connection.execute_string(ddl.path.read_text(), remove_comments=True))
         statements += len(cursors)
         applied.append(ddl.path)
     return AppliedDdl(applied, gated, statements)

@@ -75,7 +75,7 @@ def expected_frame(
 
     from forecast_hub.snowflake.ddl import string_literal
 
-    rows = [[name, count] for name, count in expected.items()] or [["", 0]]
+    rows: list[tuple[str, int]] = list(expected.items()) or [("", 0)]
     if named_values:
         values = ", ".join(f"({string_literal(name)}, {count})" for name, count in rows)
         wanted = session.sql(
