@@ -123,7 +123,8 @@ def _attribute_values(
     rng: np.random.Generator, vocab: AttributeVocabulary, name: np.ndarray
 ) -> np.ndarray:
     first, count = vocab.segments[vocab.kind[name]].T
-    return first + rng.integers(0, count)
+    values: np.ndarray = first + rng.integers(0, count)
+    return values
 
 
 def attribute_columns(

@@ -117,7 +117,8 @@ class Skus:
 
     @property
     def first_day(self) -> np.ndarray:
-        return np.maximum(self.launch, 0)
+        first: np.ndarray = np.maximum(self.launch, 0)
+        return first
 
 
 @dataclass(frozen=True)
