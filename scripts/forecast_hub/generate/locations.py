@@ -19,6 +19,7 @@ from forecast_hub.generate.vocabulary import CLUSTERS, REGION_CHANGES, REGIONS, 
 def location_columns(
     t: Tenant, idx: np.ndarray, as_of: int, region: np.ndarray, renamed: np.ndarray, stamp: str
 ) -> list[pa.Array]:
+    """The locations feed's columns for rows ``idx`` as of day ``as_of``."""
     loc, cal = t.locations, t.cal
     closed = loc.closed[idx] <= as_of
     return [
@@ -47,6 +48,7 @@ _LOCATION_DELTA_STYLES = (
 
 
 def write_locations(t: Tenant, output: Output) -> None:
+    """Write the tenant's locations files: the full file, then the deltas."""
     loc, cal = t.locations, t.cal
     rng = t.rng("locations")
     region, renamed = loc.region.copy(), np.zeros(loc.count, dtype=np.int64)

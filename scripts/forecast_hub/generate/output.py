@@ -33,6 +33,8 @@ class GenerateConfig:
 
 @dataclass(frozen=True)
 class FileRecord:
+    """One file written: its path under the output folder, and its data records."""
+
     path: str
     tenant_id: str
     feed: str
@@ -41,12 +43,16 @@ class FileRecord:
 
 @dataclass(frozen=True)
 class RejectedFile:
+    """A file ingestion must reject whole, and the reason."""
+
     path: str
     reason: str
 
 
 @dataclass(frozen=True)
 class QuarantinedRow:
+    """A bad record: its file, the physical line it starts on, the rule it breaks."""
+
     path: str
     line: int
     column: str | None
@@ -81,6 +87,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def check_config(config: GenerateConfig) -> None:
+    """Refuse sizes below 1, more days than history allows, a negative seed."""
     for name in ("tenants", "skus", "locations", "days"):
         if getattr(config, name) < 1:
             raise UserError(f"--{name} must be at least 1")
@@ -94,6 +101,7 @@ def check_config(config: GenerateConfig) -> None:
 
 
 def prepare_out(out: Path) -> None:
+    """Make ``out`` an empty, writable folder; only an earlier run's folder is emptied."""
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} is a file; --out must be a folder (new, empty, or generated)")
     if out.is_dir():
@@ -159,6 +167,7 @@ class Output:
 
 
 def write_manifest(out: Path, config: GenerateConfig, output: Output) -> None:
+    """Write the manifest whole or not at all (through a temporary file)."""
     temporary = out / f"{MANIFEST_NAME}.tmp"
     temporary.write_text(json.dumps(output.manifest(config), indent=1) + "\n", encoding="utf-8")
     temporary.replace(out / MANIFEST_NAME)

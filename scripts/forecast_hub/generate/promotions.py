@@ -38,6 +38,7 @@ _PROMOTION_DELTA_STYLES = (Style(crlf=True, header="upper"), Style(gzip=True), S
 
 
 def write_promotions(t: Tenant, output: Output) -> None:
+    """Write the tenant's promotions files: the full file, then the deltas."""
     p, cal = t.promotions, t.cal
     end = p.end.copy()
     stamp = timestamp(cal, cal.full_day)

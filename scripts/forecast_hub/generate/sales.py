@@ -30,6 +30,8 @@ _BACKFILL_CORRECTION_SHARE = 0.0002
 
 @dataclass(frozen=True)
 class SalesRows:
+    """Sales rows as parallel arrays, before they become text."""
+
     sku: np.ndarray
     location: np.ndarray
     day: np.ndarray
@@ -146,6 +148,7 @@ def _decimal(scaled: np.ndarray, places: int, null: np.ndarray | None = None) ->
 
 
 def write_sales(t: Tenant, output: Output, bar: tqdm) -> None:
+    """Sample the tenant's sales tile by tile and write every sales file."""
     files, day_file = _sales_files(t)
     text = SalesText(t)
     last = t.cal.days - 1

@@ -30,6 +30,7 @@ HeaderCase = Literal["lower", "upper", "spaced"]
 
 
 def quote(value: str) -> str:
+    """One CSV field, quoted when it holds a comma, quote or line break."""
     if any(c in value for c in ',"\r\n'):
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -223,4 +224,5 @@ def bad_row_template(t: Tenant, feed: str, columns: Sequence[pa.Array]) -> list[
 
 
 def first_values(columns: Sequence[pa.Array]) -> list[str | None]:
+    """The values of the first row of ``columns``."""
     return [column[0].as_py() for column in columns]

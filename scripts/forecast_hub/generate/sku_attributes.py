@@ -32,6 +32,8 @@ from forecast_hub.generate.vocabulary import (
 
 @dataclass(frozen=True)
 class AttributeVocabulary:
+    """A tenant's attribute names and the pool of values each kind of name takes."""
+
     names: pa.Array  # hot names, then the long tail
     values: pa.Array
     segments: np.ndarray  # (kind, 2): first value index and count
@@ -44,6 +46,7 @@ class AttributeVocabulary:
 
 
 def attribute_vocabulary(rng: np.random.Generator) -> AttributeVocabulary:
+    """The hot names, a long tail of 250 to 399 names drawn from ``rng``, their value pools."""
     tail = int(rng.integers(250, 400))
     words = rng.integers(0, len(ATTRIBUTE_WORDS), tail)
     names = list(HOT_ATTRIBUTES) + [
@@ -74,6 +77,8 @@ def attribute_vocabulary(rng: np.random.Generator) -> AttributeVocabulary:
 
 @dataclass(frozen=True)
 class AttributeRows:
+    """Attribute rows as parallel indices into the SKUs and the vocabulary."""
+
     sku: np.ndarray
     name: np.ndarray
     value: np.ndarray  # -1: null (the attribute is removed)
@@ -130,6 +135,7 @@ def _attribute_values(
 def attribute_columns(
     t: Tenant, vocab: AttributeVocabulary, rows: AttributeRows, stamp: str
 ) -> list[pa.Array]:
+    """The sku_attributes feed's columns for ``rows``, all stamped ``stamp``."""
     return [
         take(t.skus.codes, rows.sku),
         take(vocab.names, rows.name),
@@ -168,6 +174,7 @@ _ATTRIBUTE_DELTA_STYLES = (
 
 
 def write_attributes(t: Tenant, output: Output) -> None:
+    """Write the tenant's sku_attributes files: the full file, then the deltas."""
     cal = t.cal
     rng = t.rng("attributes")
     vocab = attribute_vocabulary(rng)

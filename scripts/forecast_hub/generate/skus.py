@@ -25,6 +25,7 @@ from forecast_hub.generate.vocabulary import (
 def sku_columns(
     t: Tenant, idx: np.ndarray, as_of: int, pack: np.ndarray, renamed: np.ndarray, stamp: str
 ) -> list[pa.Array]:
+    """The skus feed's columns for rows ``idx`` as of day ``as_of``."""
     s, cal = t.skus, t.cal
     gone = s.discontinued[idx] <= as_of
     active_pool = pa.array(ACTIVE_TRUE + ACTIVE_FALSE)
@@ -58,6 +59,7 @@ _SKU_DELTA_STYLES = (
 
 
 def write_skus(t: Tenant, output: Output) -> None:
+    """Write the tenant's skus files: the full file, then the deltas."""
     s, cal = t.skus, t.cal
     rng = t.rng("skus")
     pack, renamed = s.pack.copy(), np.zeros(s.count, dtype=np.int64)

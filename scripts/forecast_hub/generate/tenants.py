@@ -57,6 +57,8 @@ def tenant_ids(count: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Profile:
+    """How a tenant's codes look and which countries its locations are in."""
+
     sku_prefix: str
     location_prefix: str
     countries: tuple[str, ...]
@@ -93,6 +95,8 @@ def _codes(prefix: str, count: int, width: int) -> pa.Array:
 
 @dataclass(frozen=True)
 class Skus:
+    """A tenant's SKUs as parallel arrays, one entry per SKU."""
+
     codes: pa.Array
     base_names: pa.Array
     category: np.ndarray
@@ -123,6 +127,8 @@ class Skus:
 
 @dataclass(frozen=True)
 class Locations:
+    """A tenant's locations as parallel arrays, one entry per location."""
+
     codes: pa.Array
     names: pa.Array
     region: np.ndarray
@@ -144,6 +150,8 @@ class Locations:
 
 @dataclass(frozen=True)
 class Promotions:
+    """A tenant's promotions as parallel arrays, sorted by SKU and start."""
+
     ids: pa.Array
     sku: np.ndarray  # sorted
     location: np.ndarray  # -1: every location
@@ -164,6 +172,8 @@ class Promotions:
 
 @dataclass(frozen=True)
 class Tenant:
+    """Everything fixed about one tenant for a run, and its random streams."""
+
     index: int
     tenant_id: str
     seed: int
@@ -191,6 +201,7 @@ class Tenant:
 
 
 def build_tenant(config: GenerateConfig, index: int, tenant_id: str) -> Tenant:
+    """The catalogue of tenant ``index``, drawn from the run's seed."""
     cal = Calendar(config.days)
     profile = _profile(index)
     rng = _rng(config.seed, index, "catalog")

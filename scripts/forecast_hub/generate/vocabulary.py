@@ -95,6 +95,7 @@ FLAGS = ("yes", "no", "Y", "N", "n/a")
 
 
 def long_texts() -> tuple[str, ...]:
+    """Free-text attribute values, up to about 900 characters."""
     sentence = "Store cool and dry, away from sunlight; see pack for details. "
     return (
         "Imported; check local availability.",
@@ -105,4 +106,5 @@ def long_texts() -> tuple[str, ...]:
 
 
 def take(pool: pa.Array, indices: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """The values of ``pool`` at ``indices``; where ``null`` is set, a null."""
     return pool.take(pa.array(np.asarray(indices, dtype=np.int64), mask=null))
