@@ -1,8 +1,10 @@
-"""Shared helpers: a throwaway data folder and readers for what ingestion wrote."""
+"""Shared helpers: a throwaway data folder, readers for what ingestion wrote, and the
+environment of the commands functional tests run."""
 
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import duckdb
@@ -10,6 +12,21 @@ import pytest
 
 from forecast_hub.ingest import IngestPaths, IngestReport, ingest_bronze
 from forecast_hub.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def subprocess_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a command a test starts: this checkout's package and dbt
+    profiles, one data folder, and no usage statistics sent anywhere."""
+    env = dict(os.environ)
+    env["FORECAST_HUB_DATA_DIR"] = str(data_dir)
+    env["DBT_PROFILES_DIR"] = str(REPO / "profiles")
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env["PYTHONPATH"] = os.pathsep.join(
+        path for path in (str(REPO / "scripts"), env.get("PYTHONPATH")) if path
+    )
+    return env
 
 
 class DataDir:
