@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -51,20 +52,30 @@ class DataDir:
     def ingest(self) -> IngestReport:
         return ingest_bronze(IngestPaths.resolve(self.settings))
 
-    def silver(self, feed: str, columns: str = "*", order: str = "source_file, source_line"):
+    def silver(
+        self, feed: str, columns: str = "*", order: str = "source_file, source_line"
+    ) -> list[tuple[Any, ...]]:
         pattern = self.settings.silver_dir / feed / "**" / "*.parquet"
-        return duckdb.sql(
+        return _rows(
             f"select {columns} from read_parquet('{pattern}', hive_partitioning = false) "
             f"order by {order}"
-        ).fetchall()
+        )
 
-    def quarantine(self, columns: str = "source_file, source_line, column_name, rule"):
+    def quarantine(
+        self, columns: str = "source_file, source_line, column_name, rule"
+    ) -> list[tuple[Any, ...]]:
         pattern = self.settings.quarantine_dir / "**" / "*.parquet"
         if not list(self.settings.quarantine_dir.rglob("*.parquet")):
             return []
-        return duckdb.sql(
+        return _rows(
             f"select {columns} from read_parquet('{pattern}') order by source_file, source_line"
-        ).fetchall()
+        )
+
+
+def _rows(query: str) -> list[tuple[Any, ...]]:
+    relation = duckdb.sql(query)
+    assert relation is not None, "a query returns rows"
+    return relation.fetchall()
 
 
 @pytest.fixture
