@@ -1,4 +1,4 @@
-"""The client feed contract (shared/spec/client-feeds.md) as data.
+"""The client feed contract (docs/client-feeds.md) as data.
 
 One source of truth for the generator, the ingester, the lander and the raw
 warehouse tables: each feed's columns, their types, and the rules a value must

@@ -1,15 +1,33 @@
-"""Shared helpers: a throwaway data folder and readers for what ingestion wrote."""
+"""Shared helpers: a throwaway data folder, readers for what ingestion wrote, and the
+environment of the commands functional tests run."""
 
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from forecast_hub.ingest import IngestPaths, IngestReport, ingest_bronze
 from forecast_hub.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def subprocess_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a command a test starts: this checkout's package and dbt
+    profiles, one data folder, and no usage statistics sent anywhere."""
+    env = dict(os.environ)
+    env["FORECAST_HUB_DATA_DIR"] = str(data_dir)
+    env["DBT_PROFILES_DIR"] = str(REPO / "profiles")
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env["PYTHONPATH"] = os.pathsep.join(
+        path for path in (str(REPO / "scripts"), env.get("PYTHONPATH")) if path
+    )
+    return env
 
 
 class DataDir:
@@ -34,20 +52,30 @@ class DataDir:
     def ingest(self) -> IngestReport:
         return ingest_bronze(IngestPaths.resolve(self.settings))
 
-    def silver(self, feed: str, columns: str = "*", order: str = "source_file, source_line"):
+    def silver(
+        self, feed: str, columns: str = "*", order: str = "source_file, source_line"
+    ) -> list[tuple[Any, ...]]:
         pattern = self.settings.silver_dir / feed / "**" / "*.parquet"
-        return duckdb.sql(
+        return _rows(
             f"select {columns} from read_parquet('{pattern}', hive_partitioning = false) "
             f"order by {order}"
-        ).fetchall()
+        )
 
-    def quarantine(self, columns: str = "source_file, source_line, column_name, rule"):
+    def quarantine(
+        self, columns: str = "source_file, source_line, column_name, rule"
+    ) -> list[tuple[Any, ...]]:
         pattern = self.settings.quarantine_dir / "**" / "*.parquet"
         if not list(self.settings.quarantine_dir.rglob("*.parquet")):
             return []
-        return duckdb.sql(
+        return _rows(
             f"select {columns} from read_parquet('{pattern}') order by source_file, source_line"
-        ).fetchall()
+        )
+
+
+def _rows(query: str) -> list[tuple[Any, ...]]:
+    relation = duckdb.sql(query)
+    assert relation is not None, "a query returns rows"
+    return relation.fetchall()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ tables, and the warehouse's v_forecast equals what the API serves.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import signal
 import socket
@@ -26,6 +25,7 @@ import duckdb
 import httpx
 import pytest
 
+from conftest import subprocess_env
 from forecast_hub.api.tokens import add_token
 from forecast_hub.hybrid import SCHEMA, apply_hybrid, connect_store, edits_store_path
 from forecast_hub.settings import Settings
@@ -105,13 +105,7 @@ class Chain:
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     data_dir = tmp_path_factory.mktemp("api_chain")
-    env = dict(os.environ)
-    env["FORECAST_HUB_DATA_DIR"] = str(data_dir)
-    env["DBT_PROFILES_DIR"] = str(REPO / "profiles")
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO / "scripts"), env.get("PYTHONPATH")) if p
-    )
+    env = subprocess_env(data_dir)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"

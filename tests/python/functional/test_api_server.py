@@ -24,6 +24,7 @@ import httpx
 import pyarrow as pa
 import pytest
 
+from conftest import subprocess_env
 from forecast_hub.api.snapshot import publish_snapshot
 from forecast_hub.api.tokens import add_token
 from forecast_hub.hybrid import connect_store, edits_store_path
@@ -55,7 +56,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "FORECAST_HUB_DATA_DIR": str(self.data_dir)}
+        env = subprocess_env(self.data_dir)
         log = (self.data_dir / "server.log").open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-c", SERVE, str(self.port)], env=env, stdout=log, stderr=log

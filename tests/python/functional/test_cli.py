@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from conftest import subprocess_env
 
 GENERATE_DIRTY = [
     "--tenants",
@@ -27,7 +28,7 @@ GENERATE_DIRTY = [
 
 
 def forecast_hub(data: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FORECAST_HUB_DATA_DIR": str(data)}
+    env = subprocess_env(data)
     return subprocess.run(
         [sys.executable, "-m", "forecast_hub", *args],
         env=env,

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import subprocess_env
 from forecast_hub.ingest.manifest import Manifest
 from forecast_hub.settings import Settings
 
@@ -63,7 +64,7 @@ def _bronze(root: Path) -> None:
 
 
 def _run(data: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FORECAST_HUB_DATA_DIR": str(data)}
+    env = subprocess_env(data)
     return subprocess.run(
         [sys.executable, *args], env=env, capture_output=True, text=True, timeout=300
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import subprocess_env
 from reference import forecast_all, load_inputs, read_tenant_settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -80,13 +80,7 @@ class Pipeline:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     data_dir = tmp_path_factory.mktemp("forecast_hub_data")
-    env = dict(os.environ)
-    env["FORECAST_HUB_DATA_DIR"] = str(data_dir)
-    env["DBT_PROFILES_DIR"] = str(REPO / "profiles")
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO / "scripts"), env.get("PYTHONPATH")) if p
-    )
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env = subprocess_env(data_dir)
     built = Pipeline(data_dir, env)
     bronze = data_dir / "bronze"
     built.forecast_hub("generate", "--out", str(bronze), *GENERATE_ARGS, "--seed", "3")

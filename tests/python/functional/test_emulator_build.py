@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any, TypeVar
 import duckdb
 import pytest
 
+from conftest import subprocess_env
 from forecast_hub.errors import UserError
 from forecast_hub.feeds import FEEDS
 from forecast_hub.quality import run_quality_checkpoint
@@ -192,13 +192,7 @@ def query_duckdb(builds: Builds, sql: str) -> list[tuple[Any, ...]]:
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     data_dir = tmp_path_factory.mktemp("emulator_build")
-    env = dict(os.environ)
-    env["FORECAST_HUB_DATA_DIR"] = str(data_dir)
-    env["DBT_PROFILES_DIR"] = str(REPO / "profiles")
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO / "scripts"), env.get("PYTHONPATH")) if p
-    )
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env = subprocess_env(data_dir)
     built = Builds(data_dir, env)
     built.run([*_forecast_hub(), "generate", "--out", str(data_dir / "bronze"), *GENERATE_ARGS])
     built.run([*_forecast_hub(), "ingest"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import subprocess_env
 from forecast_hub.quality import QualityResult, run_quality_checkpoint
 from forecast_hub.settings import Settings
 
@@ -28,13 +28,7 @@ def _run(command: list[str], env: dict[str, str]) -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("quality")
-    env = dict(os.environ)
-    env.update(
-        FORECAST_HUB_DATA_DIR=str(data_dir),
-        DBT_PROFILES_DIR=str(REPO / "profiles"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "scripts"), env.get("PYTHONPATH")) if p),
-    )
+    env = subprocess_env(data_dir)
     cli = [sys.executable, "-c", "from forecast_hub.cli import main; main()"]
     _run([*cli, "generate", "--out", str(data_dir / "bronze"), *GENERATE_ARGS], env)
     _run([*cli, "ingest"], env)
