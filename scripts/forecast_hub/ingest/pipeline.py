@@ -26,7 +26,9 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple, TypedDict
 
 import duckdb
 import numpy as np
@@ -72,6 +74,22 @@ QUARANTINE_SCHEMA = pa.schema(
         ("ingested_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+
+
+class QuarantineRow(TypedDict):
+    """One bad row as the quarantine file stores it (QUARANTINE_SCHEMA)."""
+
+    tenant_id: str
+    feed: str
+    source_file: str
+    source_file_seq: int
+    source_line: int
+    file_sha256: str
+    column_name: str | None
+    rule: str
+    message: str
+    raw_text: str
+    ingested_at: datetime
 
 
 class FileRejected(Exception):
@@ -136,10 +154,10 @@ class Lineage:
 
 @dataclass
 class BadRow:
-    """A row that breaks a rule; any bad row sends its file to the exact path,
-    whose record index gives the row's line and original text."""
+    """A row that breaks a rule, as the exact path reports it; its record in
+    the index gives the row's line and original text."""
 
-    record: int | None  # record number in the exact index (None on the fast path)
+    record: int  # record number in the exact index
     column_name: str | None
     rule: str
     message: str
@@ -153,7 +171,22 @@ class PassResult:
     write_seconds: float = 0.0  # the silver Parquet
     rows_silver: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
-    structural: list[tuple[int, str, str]] = field(default_factory=list)
+    structural: list[tuple[int, str, str]] = field(default_factory=list)  # (line, type, message)
+
+
+class ExactNumbering(NamedTuple):
+    """The exact path's rows: the record and physical line of each, in reader order."""
+
+    records: np.ndarray
+    lines: np.ndarray
+
+
+class RowReject(NamedTuple):
+    """A line DuckDB's reader rejected whole, and the rule that it breaks."""
+
+    line: int
+    rule: str
+    message: str
 
 
 def rule_message(feed: Feed, column_name: str, rule: str) -> str:
@@ -195,8 +228,7 @@ def run_pass(
     ingested_at: str,
     lineage_of: Callable[[], Lineage],
     out_dir: Path,
-    line_of: np.ndarray | None = None,
-    records: np.ndarray | None = None,
+    numbering: ExactNumbering | None = None,
     expected_rows: Callable[[], int] | None = None,
 ) -> PassResult:
     """Parse, validate and write the good rows of one file under ``out_dir``.
@@ -205,20 +237,19 @@ def run_pass(
     a row's ``rowid`` is its position among parsed rows, and each row is typed
     and checked exactly once.
 
-    Without ``line_of`` this is the fast path: a row's line is its position + 2
+    Without ``numbering`` this is the fast path: a row's line is its position + 2
     (the header is line 1), which holds only if every row is good, nothing
     was rejected, and ``expected_rows()`` (one per physical line after the
     header) rows were parsed; otherwise the result is not ``clean`` and
-    nothing is written. With ``line_of`` (the exact path) a row's line is
-    ``line_of[rowid]`` and every bad row is reported with its rule.
+    nothing is written. With ``numbering`` (the exact path) a row's line is
+    ``numbering.lines[rowid]`` and every bad row is reported with its rule.
     ``lineage_of`` and ``expected_rows`` are asked only once the rows are
     parsed, so the file's checksum and line count can be computed meanwhile.
     """
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    exact = line_of is not None
-    build = validation_query if exact else fast_query
+    build = validation_query if numbering is not None else fast_query
     query = build(
         feed,
         read_csv_call(str(path), header.field_count, gzipped),
@@ -236,8 +267,8 @@ def run_pass(
             "select distinct on (line) line, error_type, error_message "
             "from reject_errors order by line, column_idx"
         ).fetchall()
-        if exact:
-            return _finish_exact(connection, feed, lineage_of, out_dir, line_of, records, result)
+        if numbering is not None:
+            return _finish_exact(connection, feed, lineage_of, out_dir, numbering, result)
         assert expected_rows is not None
         result.rows_parsed, bad = connection.execute(
             f"select count(*), count(*) filter (where not {OK_COLUMN}) from parsed"
@@ -257,11 +288,11 @@ def _finish_exact(
     feed: Feed,
     lineage_of: Callable[[], Lineage],
     out_dir: Path,
-    line_of: np.ndarray,
-    records: np.ndarray | None,
+    numbering: ExactNumbering,
     result: PassResult,
 ) -> PassResult:
     """Write the good rows with their indexed lines; report every bad row's rule."""
+    records, line_of = numbering
     result.rows_parsed = _scalar(connection, "select count(*) from parsed")
     if len(line_of) != result.rows_parsed:
         raise RecordMismatch(f"{len(line_of)} records indexed, {result.rows_parsed} parsed")
@@ -285,7 +316,7 @@ def _finish_exact(
         column_name, rule = error.split("|", 1)
         result.bad_rows.append(
             BadRow(
-                record=None if records is None else int(records[position]),
+                record=int(records[position]),
                 column_name=column_name,
                 rule=rule,
                 message=rule_message(feed, column_name, rule),
@@ -403,20 +434,18 @@ def partition_column(feed: Feed) -> str:
     return feed.partition_date.removesuffix("_date") + "_year"
 
 
-def classify_structural(
-    structural: list[tuple[int, str, str]],
-) -> tuple[list[tuple[int, str, str]], FileRejected | None]:
-    """Split DuckDB's rejects into bad rows and a reason to reject the whole file."""
+def classify_structural(structural: list[tuple[int, str, str]]) -> list[RowReject]:
+    """DuckDB's rejects as bad rows; FileRejected when one rejects the whole file."""
     rows = []
     for line, error_type, message in structural:
         if error_type in _FILE_LEVEL_REJECTS:
             code, what = _FILE_LEVEL_REJECTS[error_type]
-            return [], FileRejected(code, f"the file {what} (line {line})")
+            raise FileRejected(code, f"the file {what} (line {line})")
         rule = _ROW_LEVEL_REJECTS.get(error_type)
         if rule is None:
-            return [], FileRejected("not_csv", f"line {line} cannot be parsed: {error_type}")
-        rows.append((line, rule, message))
-    return rows, None
+            raise FileRejected("not_csv", f"line {line} cannot be parsed: {error_type}")
+        rows.append(RowReject(line, rule, message))
+    return rows
 
 
 def field_count_message(message: str) -> str:
@@ -428,9 +457,7 @@ def field_count_message(message: str) -> str:
     return message.strip().splitlines()[0] if message.strip() else "wrong number of fields"
 
 
-def exact_numbering(
-    index: RecordIndex, structural_lines: set[int]
-) -> tuple[np.ndarray, np.ndarray]:
+def exact_numbering(index: RecordIndex, structural_lines: set[int]) -> ExactNumbering:
     """Record numbers and physical lines of the rows the CSV reader yields, in order.
 
     The reader skips the header, blank lines and the records it rejects as
@@ -440,7 +467,7 @@ def exact_numbering(
     records = np.arange(len(index), dtype=np.int64)
     rejected = np.isin(records + 1, np.fromiter(structural_lines, np.int64))
     parsed = records[(records > 0) & ~index.blank & ~rejected]
-    return parsed, index.lines[parsed]
+    return ExactNumbering(parsed, index.lines[parsed])
 
 
 def raw_texts(path: Path, index: RecordIndex, records: list[int]) -> dict[int, str]:
@@ -456,8 +483,8 @@ def raw_texts(path: Path, index: RecordIndex, records: list[int]) -> dict[int, s
     return out
 
 
-def write_quarantine(rows: list[dict], target: Path) -> int:
+def write_quarantine(rows: list[QuarantineRow], target: Path) -> int:
     table = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
     target.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, target, compression="zstd")
-    return table.num_rows
+    return int(table.num_rows)
