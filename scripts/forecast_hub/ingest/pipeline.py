@@ -1,4 +1,4 @@
-"""One bronze file to silver and quarantine Parquet in a staging folder, on DuckDB.
+"""One bronze file to silver Parquet in a staging folder, and its bad rows, on DuckDB.
 
 A plain file that is clean takes the streaming path (stream.py) instead;
 every other file, and a plain one the stream finds not clean, comes here.
@@ -26,17 +26,15 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from forecast_hub.feeds import Feed
-from forecast_hub.ingest.scan import BOM, RecordIndex, read_slices
+from forecast_hub.ingest.scan import BOM, RecordIndex
 from forecast_hub.ingest.sql import (
     ERROR_COLUMN,
     OK_COLUMN,
@@ -58,38 +56,6 @@ _ROW_LEVEL_REJECTS = {
     "TOO MANY COLUMNS": "field_count",
     "LINE SIZE OVER MAXIMUM": "line_too_long",
 }
-
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        ("tenant_id", pa.string()),
-        ("feed", pa.string()),
-        ("source_file", pa.string()),
-        ("source_file_seq", pa.int64()),
-        ("source_line", pa.int64()),
-        ("file_sha256", pa.string()),
-        ("column_name", pa.string()),
-        ("rule", pa.string()),
-        ("message", pa.string()),
-        ("raw_text", pa.string()),
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-
-
-class QuarantineRow(TypedDict):
-    """One bad row as the quarantine file stores it (QUARANTINE_SCHEMA)."""
-
-    tenant_id: str
-    feed: str
-    source_file: str
-    source_file_seq: int
-    source_line: int
-    file_sha256: str
-    column_name: str | None
-    rule: str
-    message: str
-    raw_text: str
-    ingested_at: datetime
 
 
 class FileRejected(Exception):
@@ -448,15 +414,6 @@ def classify_structural(structural: list[tuple[int, str, str]]) -> list[RowRejec
     return rows
 
 
-def field_count_message(message: str) -> str:
-    """DuckDB's 'Expected Number of Columns: 3 Found: 2' as a person would say it."""
-    words = message.replace(":", " ").split()
-    numbers = [w for w in words if w.isdigit()]
-    if len(numbers) >= 2:
-        return f"expected {numbers[0]} fields, found {numbers[1]}"
-    return message.strip().splitlines()[0] if message.strip() else "wrong number of fields"
-
-
 def exact_numbering(index: RecordIndex, structural_lines: set[int]) -> ExactNumbering:
     """Record numbers and physical lines of the rows the CSV reader yields, in order.
 
@@ -468,23 +425,3 @@ def exact_numbering(index: RecordIndex, structural_lines: set[int]) -> ExactNumb
     rejected = np.isin(records + 1, np.fromiter(structural_lines, np.int64))
     parsed = records[(records > 0) & ~index.blank & ~rejected]
     return ExactNumbering(parsed, index.lines[parsed])
-
-
-def raw_texts(path: Path, index: RecordIndex, records: list[int]) -> dict[int, str]:
-    """The original text of the given records, line ends excluded."""
-    ordered = sorted(set(records))
-    ranges = [(int(index.starts[r]), int(index.ends[r])) for r in ordered]
-    texts = read_slices(path, ranges)
-    out = {}
-    for record, text in zip(ordered, texts, strict=True):
-        if record == 0 and text.startswith(BOM):
-            text = text[len(BOM) :]
-        out[record] = text.decode("utf-8", errors="replace")
-    return out
-
-
-def write_quarantine(rows: list[QuarantineRow], target: Path) -> int:
-    table = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, target, compression="zstd")
-    return int(table.num_rows)

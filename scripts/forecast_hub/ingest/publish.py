@@ -14,7 +14,8 @@ from pathlib import Path
 
 from forecast_hub.ingest.discover import BronzeFile
 from forecast_hub.ingest.manifest import Manifest, ManifestEntry
-from forecast_hub.ingest.pipeline import Lineage, write_quarantine
+from forecast_hub.ingest.pipeline import Lineage
+from forecast_hub.ingest.quarantine import write_quarantine
 from forecast_hub.ingest.report import FileReport, Status
 from forecast_hub.ingest.route import Prepared
 from forecast_hub.ingest.scan import FileScan

@@ -1,11 +1,12 @@
 """Which path writes a file's silver and quarantine: the stream, the fast or the exact one.
 
 A plain file goes through the stream (stream.py) first. If it is clean
-there, that is all; if a few of its rows are not good, it goes straight to
-the exact path, which can quarantine them. Any other file, and a plain one
-the stream leaves, goes through DuckDB's fast path (pipeline.py), and on to
-the exact path when it proves not clean. Whatever path wrote the output, its
-counts must add up: rows in = rows in silver + rows quarantined.
+there, that is all; if some of its rows, but fewer than half, are not good
+there, it goes straight to the exact path, which can quarantine them. Any
+other file, and a plain one the stream leaves, goes through DuckDB's fast
+path (pipeline.py), and on to the exact path when it proves not clean.
+Whatever path wrote the output, its counts must add up: rows in = rows in
+silver + rows quarantined.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -21,26 +21,22 @@ import duckdb
 from forecast_hub.feeds import FEEDS, Feed
 from forecast_hub.ingest.discover import BronzeFile
 from forecast_hub.ingest.pipeline import (
-    BadRow,
     FileRejected,
     Header,
     Lineage,
     PassResult,
-    QuarantineRow,
     RecordMismatch,
     RowReject,
     classify_structural,
     exact_numbering,
-    field_count_message,
     parse_header,
-    raw_texts,
     run_pass,
 )
+from forecast_hub.ingest.quarantine import QuarantineRow, quarantine_rows
 from forecast_hub.ingest.report import Counts, FileReport, Numbering
 from forecast_hub.ingest.scan import (
     CorruptGzip,
     FileScan,
-    RecordIndex,
     UnbalancedQuotes,
     index_records,
     is_gzip,
@@ -112,7 +108,7 @@ def prepare(job: FileJob, out: FileReport) -> Prepared:
     result = _fast(job, gzipped, feed, header)
     _time_pass(out, "fast", result)
     structural = classify_structural(result.structural)
-    scan = job.scanning.result()
+    scan = job.scanning.result()  # a corrupt gzip stream is rejected before the exact path
     if not result.clean:
         try:
             exact = _exact(job, gzipped, feed, header, structural)
@@ -199,37 +195,10 @@ def _exact(
     )
     data_records = int((~index.blank[1:]).sum()) if len(index) else 0
     blank = int(index.blank[1:].sum()) if len(index) else 0
-    rows = _quarantine_rows(job, index, result.bad_rows, structural)
+    rows = quarantine_rows(
+        path, job.bronze_file.feed, job.lineage_of(), index, result.bad_rows, structural
+    )
     return _Exact(result, rows, data_records, blank)
-
-
-def _quarantine_rows(
-    job: FileJob, index: RecordIndex, bad_rows: list[BadRow], structural: list[RowReject]
-) -> list[QuarantineRow]:
-    """The bad rows and the rejected lines, in file order, with their original text."""
-    bad = bad_rows + [
-        BadRow(reject.line - 1, None, reject.rule, field_count_message(reject.message))
-        for reject in structural
-    ]
-    texts = raw_texts(job.bronze_file.path, index, [row.record for row in bad])
-    lineage = job.lineage_of()
-    ingested_at = datetime.fromisoformat(lineage.ingested_at)
-    return [
-        QuarantineRow(
-            tenant_id=lineage.tenant_id,
-            feed=job.bronze_file.feed,
-            source_file=lineage.source_file,
-            source_file_seq=lineage.source_file_seq,
-            source_line=int(index.lines[row.record]),
-            file_sha256=lineage.file_sha256,
-            column_name=row.column_name,
-            rule=row.rule,
-            message=row.message,
-            raw_text=texts[row.record],
-            ingested_at=ingested_at,
-        )
-        for row in sorted(bad, key=lambda row: row.record)
-    ]
 
 
 def _time_pass(out: FileReport, path: str, result: PassResult) -> None:
