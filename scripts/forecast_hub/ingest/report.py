@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 class Status(StrEnum):
-    """What became of a file; compares equal to its name in lower case, as the report spells it."""
+    """What became of a file; a str equal to the word the report and the manifest hold."""
 
     INGESTED = "ingested"
     REJECTED = "rejected"
