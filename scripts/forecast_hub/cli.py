@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from forecast_hub.errors import UserError
 from forecast_hub.settings import DATA_DIR_ENV, Settings
+
+if TYPE_CHECKING:
+    from forecast_hub.land import Landed
 
 
 def _settings() -> Settings:
@@ -136,6 +140,7 @@ def land(target: str) -> None:
     On the emulator and snowflake targets, then check every recorded silver
     file is in its raw table once with all its rows; fail naming any that is not.
     """
+    summary: Landed
     if target == "duckdb":
         from forecast_hub.land import land_silver
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -26,6 +27,12 @@ LANDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("silver_file", "varchar"),
     ("loaded_at", "timestamp with time zone"),
 )
+
+
+class Landed(Protocol):
+    """What any target's landing tells: its one-line summary."""
+
+    def one_line(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _SCHEMA = """
 create table if not exists ingested_files (
@@ -157,7 +158,7 @@ class Manifest:
         return [self._entry(row) for row in rows]
 
     @staticmethod
-    def _entry(row: tuple) -> ManifestEntry:
+    def _entry(row: tuple[Any, ...]) -> ManifestEntry:
         values = list(row)
         values[13] = tuple(json.loads(values[13]))
         return ManifestEntry(*values)

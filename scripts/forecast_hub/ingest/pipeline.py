@@ -1,4 +1,4 @@
-"""One bronze file to silver and quarantine Parquet in a staging folder, on DuckDB.
+"""One bronze file to silver Parquet in a staging folder, and its bad rows, on DuckDB.
 
 A plain file that is clean takes the streaming path (stream.py) instead;
 every other file, and a plain one the stream finds not clean, comes here.
@@ -27,14 +27,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from forecast_hub.feeds import Feed
-from forecast_hub.ingest.scan import BOM, RecordIndex, read_slices
+from forecast_hub.ingest.scan import BOM, RecordIndex
 from forecast_hub.ingest.sql import (
     ERROR_COLUMN,
     OK_COLUMN,
@@ -56,22 +56,6 @@ _ROW_LEVEL_REJECTS = {
     "TOO MANY COLUMNS": "field_count",
     "LINE SIZE OVER MAXIMUM": "line_too_long",
 }
-
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        ("tenant_id", pa.string()),
-        ("feed", pa.string()),
-        ("source_file", pa.string()),
-        ("source_file_seq", pa.int64()),
-        ("source_line", pa.int64()),
-        ("file_sha256", pa.string()),
-        ("column_name", pa.string()),
-        ("rule", pa.string()),
-        ("message", pa.string()),
-        ("raw_text", pa.string()),
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
 
 
 class FileRejected(Exception):
@@ -136,10 +120,10 @@ class Lineage:
 
 @dataclass
 class BadRow:
-    """A row that breaks a rule; any bad row sends its file to the exact path,
-    whose record index gives the row's line and original text."""
+    """A row that breaks a rule, as the exact path reports it; its record in
+    the index gives the row's line and original text."""
 
-    record: int | None  # record number in the exact index (None on the fast path)
+    record: int  # record number in the exact index
     column_name: str | None
     rule: str
     message: str
@@ -153,7 +137,22 @@ class PassResult:
     write_seconds: float = 0.0  # the silver Parquet
     rows_silver: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
-    structural: list[tuple[int, str, str]] = field(default_factory=list)
+    structural: list[tuple[int, str, str]] = field(default_factory=list)  # (line, type, message)
+
+
+class ExactNumbering(NamedTuple):
+    """The exact path's rows: the record and physical line of each, in reader order."""
+
+    records: np.ndarray
+    lines: np.ndarray
+
+
+class RowReject(NamedTuple):
+    """A line DuckDB's reader rejected whole, and the rule that it breaks."""
+
+    line: int
+    rule: str
+    message: str
 
 
 def rule_message(feed: Feed, column_name: str, rule: str) -> str:
@@ -195,8 +194,7 @@ def run_pass(
     ingested_at: str,
     lineage_of: Callable[[], Lineage],
     out_dir: Path,
-    line_of: np.ndarray | None = None,
-    records: np.ndarray | None = None,
+    numbering: ExactNumbering | None = None,
     expected_rows: Callable[[], int] | None = None,
 ) -> PassResult:
     """Parse, validate and write the good rows of one file under ``out_dir``.
@@ -205,20 +203,19 @@ def run_pass(
     a row's ``rowid`` is its position among parsed rows, and each row is typed
     and checked exactly once.
 
-    Without ``line_of`` this is the fast path: a row's line is its position + 2
+    Without ``numbering`` this is the fast path: a row's line is its position + 2
     (the header is line 1), which holds only if every row is good, nothing
     was rejected, and ``expected_rows()`` (one per physical line after the
     header) rows were parsed; otherwise the result is not ``clean`` and
-    nothing is written. With ``line_of`` (the exact path) a row's line is
-    ``line_of[rowid]`` and every bad row is reported with its rule.
+    nothing is written. With ``numbering`` (the exact path) a row's line is
+    ``numbering.lines[rowid]`` and every bad row is reported with its rule.
     ``lineage_of`` and ``expected_rows`` are asked only once the rows are
     parsed, so the file's checksum and line count can be computed meanwhile.
     """
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    exact = line_of is not None
-    build = validation_query if exact else fast_query
+    build = validation_query if numbering is not None else fast_query
     query = build(
         feed,
         read_csv_call(str(path), header.field_count, gzipped),
@@ -236,8 +233,8 @@ def run_pass(
             "select distinct on (line) line, error_type, error_message "
             "from reject_errors order by line, column_idx"
         ).fetchall()
-        if exact:
-            return _finish_exact(connection, feed, lineage_of, out_dir, line_of, records, result)
+        if numbering is not None:
+            return _finish_exact(connection, feed, lineage_of, out_dir, numbering, result)
         assert expected_rows is not None
         result.rows_parsed, bad = connection.execute(
             f"select count(*), count(*) filter (where not {OK_COLUMN}) from parsed"
@@ -257,11 +254,11 @@ def _finish_exact(
     feed: Feed,
     lineage_of: Callable[[], Lineage],
     out_dir: Path,
-    line_of: np.ndarray,
-    records: np.ndarray | None,
+    numbering: ExactNumbering,
     result: PassResult,
 ) -> PassResult:
     """Write the good rows with their indexed lines; report every bad row's rule."""
+    records, line_of = numbering
     result.rows_parsed = _scalar(connection, "select count(*) from parsed")
     if len(line_of) != result.rows_parsed:
         raise RecordMismatch(f"{len(line_of)} records indexed, {result.rows_parsed} parsed")
@@ -285,7 +282,7 @@ def _finish_exact(
         column_name, rule = error.split("|", 1)
         result.bad_rows.append(
             BadRow(
-                record=None if records is None else int(records[position]),
+                record=int(records[position]),
                 column_name=column_name,
                 rule=rule,
                 message=rule_message(feed, column_name, rule),
@@ -403,34 +400,21 @@ def partition_column(feed: Feed) -> str:
     return feed.partition_date.removesuffix("_date") + "_year"
 
 
-def classify_structural(
-    structural: list[tuple[int, str, str]],
-) -> tuple[list[tuple[int, str, str]], FileRejected | None]:
-    """Split DuckDB's rejects into bad rows and a reason to reject the whole file."""
+def classify_structural(structural: list[tuple[int, str, str]]) -> list[RowReject]:
+    """DuckDB's rejects as bad rows; FileRejected when one rejects the whole file."""
     rows = []
     for line, error_type, message in structural:
         if error_type in _FILE_LEVEL_REJECTS:
             code, what = _FILE_LEVEL_REJECTS[error_type]
-            return [], FileRejected(code, f"the file {what} (line {line})")
+            raise FileRejected(code, f"the file {what} (line {line})")
         rule = _ROW_LEVEL_REJECTS.get(error_type)
         if rule is None:
-            return [], FileRejected("not_csv", f"line {line} cannot be parsed: {error_type}")
-        rows.append((line, rule, message))
-    return rows, None
+            raise FileRejected("not_csv", f"line {line} cannot be parsed: {error_type}")
+        rows.append(RowReject(line, rule, message))
+    return rows
 
 
-def field_count_message(message: str) -> str:
-    """DuckDB's 'Expected Number of Columns: 3 Found: 2' as a person would say it."""
-    words = message.replace(":", " ").split()
-    numbers = [w for w in words if w.isdigit()]
-    if len(numbers) >= 2:
-        return f"expected {numbers[0]} fields, found {numbers[1]}"
-    return message.strip().splitlines()[0] if message.strip() else "wrong number of fields"
-
-
-def exact_numbering(
-    index: RecordIndex, structural_lines: set[int]
-) -> tuple[np.ndarray, np.ndarray]:
+def exact_numbering(index: RecordIndex, structural_lines: set[int]) -> ExactNumbering:
     """Record numbers and physical lines of the rows the CSV reader yields, in order.
 
     The reader skips the header, blank lines and the records it rejects as
@@ -440,24 +424,4 @@ def exact_numbering(
     records = np.arange(len(index), dtype=np.int64)
     rejected = np.isin(records + 1, np.fromiter(structural_lines, np.int64))
     parsed = records[(records > 0) & ~index.blank & ~rejected]
-    return parsed, index.lines[parsed]
-
-
-def raw_texts(path: Path, index: RecordIndex, records: list[int]) -> dict[int, str]:
-    """The original text of the given records, line ends excluded."""
-    ordered = sorted(set(records))
-    ranges = [(int(index.starts[r]), int(index.ends[r])) for r in ordered]
-    texts = read_slices(path, ranges)
-    out = {}
-    for record, text in zip(ordered, texts, strict=True):
-        if record == 0 and text.startswith(BOM):
-            text = text[len(BOM) :]
-        out[record] = text.decode("utf-8", errors="replace")
-    return out
-
-
-def write_quarantine(rows: list[dict], target: Path) -> int:
-    table = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, target, compression="zstd")
-    return table.num_rows
+    return ExactNumbering(parsed, index.lines[parsed])

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -131,7 +132,17 @@ def _checked_content(path: Path) -> Iterator[bytes]:
         yield tail
 
 
-def _count_content(path: Path) -> dict:
+class _Counts(TypedDict):
+    content_bytes: int
+    newlines: int
+    ends_with_newline: bool
+    commas: int
+    has_quotes: bool
+    has_carriage_returns: bool
+    has_padded_fields: bool
+
+
+def _count_content(path: Path) -> _Counts:
     newlines = commas = content_bytes = 0
     has_quotes = has_carriage_returns = has_padded_fields = False
     last = b""

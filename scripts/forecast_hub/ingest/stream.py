@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -119,21 +120,21 @@ def _typed(column: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         return (raw.str.to_lowercase() if column.lowercase else raw), plain
     if column.type == "bool":
         lowered = raw.str.to_lowercase()
-        value = (
+        boolean = (
             pl.when(lowered.is_in(TRUE_VALUES))
             .then(True)
             .when(lowered.is_in(FALSE_VALUES))
             .then(False)
         )
-        return value, pl.lit(True)
+        return boolean, pl.lit(True)
     layout = raw.str.contains(LAYOUTS[column.type])
     if column.type == "date":
         return raw.str.to_date("%Y-%m-%d", strict=False), layout
     if column.type == "timestamp":
-        value = raw.str.to_datetime(
+        stamp = raw.str.to_datetime(
             "%Y-%m-%dT%H:%M:%SZ", time_unit="us", time_zone="UTC", strict=False
         )
-        return value, layout
+        return stamp, layout
     return raw.cast(_DTYPES[column.type], strict=False), layout
 
 
@@ -191,7 +192,7 @@ def latest_date(ingested_at: str) -> date:
         ).fetchall()
     finally:
         connection.close()
-    return value
+    return cast(date, value)  # a DuckDB date comes back as a datetime.date
 
 
 @dataclass
@@ -226,7 +227,8 @@ def stream_pass(
     as on the DuckDB paths, an undated feed's to ``<file_id>.parquet``.
     ``expected_rows`` is one per physical line after the header.
     """
-    partition = partition_column(feed) if feed.partition_date else None
+    dated = feed.partition_date
+    partition = partition_column(feed) if dated else None
     started = time.perf_counter()
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -247,8 +249,8 @@ def stream_pass(
         pl.lit(ingested_at, pl.Datetime("us", "UTC")).alias("ingested_at"),
     ]
     own = [pl.col(c.name) for c in feed.columns]
-    if partition is not None:
-        year = pl.col(feed.partition_date).dt.year()
+    if dated and partition is not None:
+        year = pl.col(dated).dt.year()
         outputs = [*own, *lineage_columns, year.alias(partition)]
         bucket = pl.when(ok).then(year).otherwise(_NOT_GOOD)
     else:
