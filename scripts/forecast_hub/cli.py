@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Literal
 
 import click
 
 from forecast_hub.errors import UserError
-from forecast_hub.settings import DATA_DIR_ENV, Settings
-
-if TYPE_CHECKING:
-    from forecast_hub.land import Landed
+from forecast_hub.settings import (
+    API_HOST_ENV,
+    API_PORT_ENV,
+    DATA_DIR_ENV,
+    TARGET_ENV,
+    WAREHOUSE_TARGETS,
+    Settings,
+    WarehouseTarget,
+)
 
 
 def _settings() -> Settings:
     return Settings.from_env()
+
+
+def _setting(name: str) -> Callable[[], Any]:
+    """An option's default from the settings object, which reads and checks its variable.
+
+    Click's own ``envvar=`` would read the variable a second time, past the
+    settings' validation; this keeps the settings object the one reader.
+    """
+    return lambda: getattr(_settings(), name)
 
 
 @click.group(
@@ -36,7 +51,13 @@ def cli() -> None:
     default=None,
     help="Bronze folder to write client files into [default: $FORECAST_HUB_DATA_DIR/bronze].",
 )
-@click.option("--tenants", type=click.IntRange(1, 1000), default=3, show_default=True)
+@click.option(
+    "--tenants",
+    type=click.IntRange(1, 1000),
+    default=3,
+    show_default=True,
+    help="Client tenants, each with its own files for every feed.",
+)
 @click.option(
     "--skus",
     type=click.IntRange(1, 1_000_000),
@@ -128,29 +149,29 @@ def ingest(bronze: Path | None, silver: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(["duckdb", "emulator", "snowflake"]),
-    default="duckdb",
-    show_default=True,
+    type=click.Choice(WAREHOUSE_TARGETS),
+    default=_setting("target"),
     help="Warehouse to load silver files into: the embedded DuckDB file, the local "
-    "Snowflake emulator (FORECAST_HUB_EMULATOR_PORT), or a Snowflake account (SNOWFLAKE_*).",
+    "Snowflake emulator (FORECAST_HUB_EMULATOR_PORT), or a Snowflake account (SNOWFLAKE_*)"
+    f"  [env: {TARGET_ENV}; default: {Settings.target}]",
 )
-def land(target: str) -> None:
+def land(target: WarehouseTarget) -> None:
     """Load new silver files into raw warehouse tables, exactly once.
 
     On the emulator and snowflake targets, then check every recorded silver
     file is in its raw table once with all its rows; fail naming any that is not.
     """
-    summary: Landed
+    settings = _settings()
     if target == "duckdb":
         from forecast_hub.land import land_silver
 
-        summary = land_silver(_settings())
+        click.echo(land_silver(settings).one_line())
     else:
         from forecast_hub.snowflake import SnowflakeSettings
         from forecast_hub.snowflake.land import land_target
 
-        summary = land_target(_settings(), SnowflakeSettings.from_env(target))
-    click.echo(summary.one_line())
+        snowflake_settings = SnowflakeSettings.from_env(target, settings=settings)
+        click.echo(land_target(settings, snowflake_settings).one_line())
 
 
 @cli.command()
@@ -189,18 +210,14 @@ def hybrid(target: str, write_ddl: bool) -> None:
 @cli.command()
 @click.option(
     "--host",
-    default="127.0.0.1",
-    show_default=True,
-    envvar="FORECAST_HUB_API_HOST",
-    help="Interface to listen on [env: FORECAST_HUB_API_HOST].",
+    default=_setting("api_host"),
+    help=f"Interface to listen on  [env: {API_HOST_ENV}; default: {Settings.api_host}]",
 )
 @click.option(
     "--port",
     type=click.IntRange(1, 65535),
-    default=8000,
-    show_default=True,
-    envvar="FORECAST_HUB_API_PORT",
-    help="Port to listen on [env: FORECAST_HUB_API_PORT].",
+    default=_setting("api_port"),
+    help=f"Port to listen on  [env: {API_PORT_ENV}; default: {Settings.api_port}]",
 )
 @click.option("--access-log", is_flag=True, help="Log every request (slower).")
 def serve(host: str, port: int, access_log: bool) -> None:
@@ -232,9 +249,8 @@ def token() -> None:
 def token_add(tenant: str, user: str) -> None:
     """Create a token and print it; only its SHA-256 is stored, so it is shown once."""
     from forecast_hub.api import add_token
-    from forecast_hub.api.config import tokens_file
 
-    path = tokens_file(_settings())
+    path = _settings().tokens_file
     value = add_token(path, tenant, user)
     click.echo(value)
     click.echo(
@@ -275,12 +291,18 @@ def snowflake() -> None:
     """Snowflake DDL kept under snowflake/ and hybrid/."""
 
 
+def _snowflake_target() -> str:
+    target = _settings().target
+    return "snowflake" if target == "duckdb" else target
+
+
 @snowflake.command("apply-ddl")
 @click.option(
     "--target",
     type=click.Choice(["emulator", "snowflake"]),
-    default="snowflake",
-    show_default=True,
+    default=_snowflake_target,
+    help="Where to apply: the local Snowflake emulator or the Snowflake account (SNOWFLAKE_*)"
+    f"  [env: {TARGET_ENV} when emulator or snowflake; default: snowflake]",
 )
 @click.option(
     "--phase",
@@ -289,13 +311,16 @@ def snowflake() -> None:
     show_default=True,
     help="before_build: landing, pipes, hybrid tables; after_build: tenant isolation, grants.",
 )
-def snowflake_apply_ddl(target: str, phase: str) -> None:
+def snowflake_apply_ddl(
+    target: Literal["emulator", "snowflake"], phase: Literal["before_build", "after_build"]
+) -> None:
     """Apply the DDL; statements the emulator cannot run need
     FORECAST_HUB_SNOWFLAKE_ACCOUNT_ONLY_DDL=true (the default on an account)."""
     from forecast_hub.snowflake import SnowflakeSettings
     from forecast_hub.snowflake.ddl import apply_target_ddl
 
-    click.echo(apply_target_ddl(SnowflakeSettings.from_env(target), phase).one_line())
+    snowflake_settings = SnowflakeSettings.from_env(target, settings=_settings())
+    click.echo(apply_target_ddl(snowflake_settings, phase).one_line())
 
 
 @snowflake.command("write-ddl")
@@ -310,18 +335,22 @@ def snowflake_write_ddl() -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(["duckdb", "emulator", "snowflake"]),
-    default="duckdb",
-    show_default=True,
+    type=click.Choice(WAREHOUSE_TARGETS),
+    default=_setting("target"),
+    help="Warehouse whose gold tables to check: the DuckDB file, the emulator or the account"
+    f"  [env: {TARGET_ENV}; default: {Settings.target}]",
 )
-def quality(target: str) -> None:
+def quality(target: WarehouseTarget) -> None:
     """Great Expectations checkpoint over silver and gold; data docs under
     $FORECAST_HUB_DATA_DIR/quality."""
     from forecast_hub.quality import run_quality_checkpoint
     from forecast_hub.snowflake import SnowflakeSettings
 
-    snowflake_settings = None if target == "duckdb" else SnowflakeSettings.from_env(target)
-    result = run_quality_checkpoint(_settings(), snowflake_settings)
+    settings = _settings()
+    snowflake_settings = (
+        None if target == "duckdb" else SnowflakeSettings.from_env(target, settings=settings)
+    )
+    result = run_quality_checkpoint(settings, snowflake_settings)
     for failure in result.failures:
         click.echo(f"failed: {failure}", err=True)
     click.echo(result.one_line())

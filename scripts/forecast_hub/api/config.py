@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from forecast_hub.hybrid.store import edits_store_path
 from forecast_hub.settings import Settings
 
-TOKENS_FILE_ENV = "FORECAST_HUB_API_TOKENS_FILE"
 MAX_EDITS_PER_REQUEST = 10_000
 # 10,000 edits with 500-character reasons fit with room to spare; anything
 # bigger is refused before it is read.
@@ -21,11 +19,6 @@ DEFAULT_PAGE_ROWS = 1_000
 def serving_dir(settings: Settings) -> Path:
     """Published drafts: one read-only folder per build, and the CURRENT pointer."""
     return settings.data_dir / "serving"
-
-
-def tokens_file(settings: Settings) -> Path:
-    configured = os.environ.get(TOKENS_FILE_ENV)
-    return Path(configured) if configured else settings.data_dir / "api" / "tokens.json"
 
 
 @dataclass(frozen=True)
@@ -42,5 +35,5 @@ class ApiConfig:
         return cls(
             edits_store=edits_store_path(settings),
             serving_dir=serving_dir(settings),
-            tokens_file=tokens_file(settings),
+            tokens_file=settings.tokens_file,
         )

@@ -2,15 +2,24 @@
 
 Every failure a client can cause is an ``ApiError`` with its status, so a
 bad request is never answered with a 500, and a message never carries
-another tenant's data or a stack trace.
+another tenant's data or a stack trace. ``install_error_handlers`` is the
+one place that turns an exception into an answer: the routes only raise.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+
+from forecast_hub.api.edits import StorageUnavailable
+
+log = logging.getLogger("forecast_hub.api")
 
 
 class ApiError(Exception):
@@ -69,3 +78,43 @@ def invalid(message: str, details: Any | None = None) -> ApiError:
 
 def not_ready(message: str) -> ApiError:
     return ApiError(503, "not_ready", message)
+
+
+async def _api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return error.response()
+
+
+async def _storage_unavailable(request: Request, error: Exception) -> Response:
+    """The store could not commit: nothing of the request was applied, try again later."""
+    return not_ready(str(error)).response()
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own answers (no such route, method not allowed) in the contract's shape."""
+    assert isinstance(error, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    message = "no such resource" if error.status_code == 404 else str(error.detail)
+    return error_response(
+        error.status_code,
+        codes.get(error.status_code, "http_error"),
+        message,
+        headers=getattr(error, "headers", None),
+    )
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    return error_response(400, "bad_request", "malformed request parameters")
+
+
+async def _unexpected(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal", "internal error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -16,12 +16,15 @@ from forecast_hub.settings import Settings
 
 def serve(
     settings: Settings,
-    host: str = "127.0.0.1",
-    port: int = 8000,
+    host: str | None = None,
+    port: int | None = None,
     access_log: bool = False,
     log_level: str = "info",
 ) -> None:
-    """Serve until interrupted; queued edits are committed before it stops."""
+    """Serve until interrupted; queued edits are committed before it stops.
+
+    ``host`` and ``port`` default to the settings' (FORECAST_HUB_API_HOST and _PORT).
+    """
     config = ApiConfig.from_settings(settings)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     if not len(TokenRegistry(config.tokens_file)):
@@ -32,8 +35,8 @@ def serve(
         )
     uvicorn.run(
         create_app(config),
-        host=host,
-        port=port,
+        host=settings.api_host if host is None else host,
+        port=settings.api_port if port is None else port,
         loop="uvloop",
         http="httptools",
         access_log=access_log,

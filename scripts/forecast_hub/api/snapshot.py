@@ -16,8 +16,10 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -47,13 +49,13 @@ class Publication:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> Publication:
+    def from_json(cls, data: Mapping[str, Any]) -> Publication:
         return cls(
             build_id=str(data["build_id"]),
             built_at=dt.datetime.fromisoformat(str(data["built_at"])),
             published_at=dt.datetime.fromisoformat(str(data["published_at"])),
-            draft_rows=int(data["draft_rows"]),  # type: ignore[arg-type]
-            sku_rows=int(data["sku_rows"]),  # type: ignore[arg-type]
+            draft_rows=int(data["draft_rows"]),
+            sku_rows=int(data["sku_rows"]),
         )
 
     def to_arrow(self) -> pa.Table:

@@ -14,6 +14,8 @@ import math
 import re
 from typing import Any
 
+from starlette.requests import Request
+
 from forecast_hub.api.edits import EditRequest
 from forecast_hub.api.errors import bad_request, invalid, too_large
 from forecast_hub.api.snapshot import TenantDraft
@@ -24,6 +26,24 @@ MAX_SKU_CHARS = 200
 MAX_VERSION = 2**63 - 1
 EDIT_FIELDS = frozenset({"sku_id", "forecast_date", "qty", "reason", "expected_version"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed the limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise bad_request("Content-Length is not a number")
+        if int(declared) > limit:
+            raise too_large(f"the body is larger than {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _reject_constant(name: str) -> None:
@@ -72,19 +92,19 @@ def _check_edit(raw: Any, draft: TenantDraft) -> tuple[EditRequest | None, list[
         problem(unknown[:50], "unknown_field", "not a field of an edit")
 
     sku_id = raw.get("sku_id")
-    known_sku = False
+    known_sku: str | None = None
     if not isinstance(sku_id, str) or not sku_id:
         problem("sku_id", "required", "sku_id is a non-empty string")
     elif sku_id not in draft.known_skus:
         problem("sku_id", "unknown_sku", "no such SKU for this tenant")
     else:
-        known_sku = True
+        known_sku = sku_id
 
     date = parse_date(raw.get("forecast_date"))
     if date is None:
         problem("forecast_date", "not_a_date", "forecast_date is a date YYYY-MM-DD")
-    elif known_sku:
-        series = draft.series.get(sku_id)  # type: ignore[arg-type]
+    elif known_sku is not None:
+        series = draft.series.get(known_sku)
         if series is None or not series.has_date(date):
             problem("forecast_date", "not_in_horizon", "not a date of this SKU's forecast horizon")
 
@@ -117,8 +137,8 @@ def _check_edit(raw: Any, draft: TenantDraft) -> tuple[EditRequest | None, list[
 
     if problems:
         return None, problems
-    assert isinstance(sku_id, str) and date is not None
-    return EditRequest(sku_id, date, float(qty), reason, expected), problems
+    assert known_sku is not None and date is not None and isinstance(qty, int | float)
+    return EditRequest(known_sku, date, float(qty), reason, expected), problems
 
 
 def parse_edits(body: bytes, max_edits: int, draft: TenantDraft) -> list[EditRequest]:
@@ -175,15 +195,16 @@ def parse_prefs(body: bytes) -> bool | None:
         {"field": name[:50], "code": "unknown_field", "message": "not a preference"}
         for name in unknown
     ]
+    show_manual = document.get("show_manual")
     if "show_manual" not in document:
         problems.append({"field": "show_manual", "code": "required", "message": "missing"})
-    elif document["show_manual"] is not None and not isinstance(document["show_manual"], bool):
+    elif show_manual is not None and not isinstance(show_manual, bool):
         problems.append(
             {"field": "show_manual", "code": "not_a_boolean", "message": "true, false or null"}
         )
     if problems:
         raise invalid("invalid preferences", problems)
-    return document["show_manual"]
+    return show_manual if isinstance(show_manual, bool) else None
 
 
 def parse_query_date(name: str, value: str | None) -> dt.date | None:

@@ -1,7 +1,12 @@
-"""Typed settings of the Snowflake targets, from the environment only.
+"""Typed settings of the Snowflake targets: the connection, from the environment only.
 
-The same variables feed dbt's profiles/profiles.yml, so the lander, the DDL
-command and dbt always talk to the same account, database and role.
+The credentials and the account (``SNOWFLAKE_*``) are secrets, read here
+from the environment and nowhere else; the project's own choices
+(``FORECAST_HUB_HYBRID_TABLES``, ``FORECAST_HUB_SNOWFLAKE_ACCOUNT_ONLY_DDL``,
+``FORECAST_HUB_EMULATOR_PORT``) come from the one settings object,
+``forecast_hub.settings.Settings``. The same variables feed dbt's
+profiles/profiles.yml, so the lander, the DDL command and dbt always talk
+to the same account, database and role.
 """
 
 from __future__ import annotations
@@ -13,15 +18,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from forecast_hub.errors import UserError
+from forecast_hub.settings import EMULATOR_PORT_ENV, HybridTableKind, Settings
 
 SnowflakeTarget = Literal["emulator", "snowflake"]
-HybridTableKind = Literal["hybrid", "standard"]
 
-EMULATOR_PORT_ENV = "FORECAST_HUB_EMULATOR_PORT"
 EMULATOR_HOST = "127.0.0.1"
 EMULATOR_DATABASE = "FORECAST_HUB"
-HYBRID_TABLES_ENV = "FORECAST_HUB_HYBRID_TABLES"
-ACCOUNT_ONLY_DDL_ENV = "FORECAST_HUB_SNOWFLAKE_ACCOUNT_ONLY_DDL"
 _REQUIRED = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_DATABASE", "SNOWFLAKE_WAREHOUSE")
 
 # The emulator answers a statement it cannot run with HTTP 500, which the
@@ -70,9 +72,15 @@ class SnowflakeSettings:
         return not self.is_emulator
 
     @classmethod
-    def emulator(cls, port: int, env: Mapping[str, str] | None = None) -> SnowflakeSettings:
-        """The local emulator: any account and password, plain HTTP on 127.0.0.1."""
-        values = os.environ if env is None else env
+    def emulator(
+        cls, port: int, env: Mapping[str, str] | None = None, settings: Settings | None = None
+    ) -> SnowflakeSettings:
+        """The local emulator: any account and password, plain HTTP on 127.0.0.1.
+
+        The project's settings are ``settings``, else read from ``env`` (default:
+        the process environment).
+        """
+        chosen = settings or Settings.from_env(env)
         return cls(
             target="emulator",
             account="local-emulator",
@@ -84,18 +92,24 @@ class SnowflakeSettings:
             host=EMULATOR_HOST,
             port=port,
             protocol="http",
-            hybrid_tables=_hybrid_kind(values.get(HYBRID_TABLES_ENV, "standard")),
-            account_only_ddl=_flag(values.get(ACCOUNT_ONLY_DDL_ENV, "false")),
+            hybrid_tables=chosen.hybrid_tables or "standard",
+            account_only_ddl=_or(chosen.snowflake_account_only_ddl, False),
         )
 
     @classmethod
     def from_env(
-        cls, target: SnowflakeTarget, env: Mapping[str, str] | None = None
+        cls,
+        target: SnowflakeTarget,
+        env: Mapping[str, str] | None = None,
+        settings: Settings | None = None,
     ) -> SnowflakeSettings:
-        """Settings of a target; the emulator's port comes from its state file or env."""
+        """Settings of a target: SNOWFLAKE_* from ``env`` (default: the process
+        environment), the project's settings from ``settings``, else from ``env`` too.
+        The emulator's port is FORECAST_HUB_EMULATOR_PORT, else its state file's."""
         values = os.environ if env is None else env
+        chosen = settings or Settings.from_env(values)
         if target == "emulator":
-            return cls.emulator(_emulator_port(values), values)
+            return cls.emulator(_emulator_port(chosen), settings=chosen)
         missing = [name for name in _REQUIRED if not values.get(name)]
         key_path = values.get("SNOWFLAKE_PRIVATE_KEY_PATH")
         if not key_path and not values.get("SNOWFLAKE_PASSWORD"):
@@ -115,8 +129,8 @@ class SnowflakeSettings:
             password=None if key_path else values.get("SNOWFLAKE_PASSWORD"),
             private_key_path=Path(key_path) if key_path else None,
             private_key_passphrase=values.get("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE") or None,
-            hybrid_tables=_hybrid_kind(values.get(HYBRID_TABLES_ENV, "hybrid")),
-            account_only_ddl=_flag(values.get(ACCOUNT_ONLY_DDL_ENV, "true")),
+            hybrid_tables=chosen.hybrid_tables or "hybrid",
+            account_only_ddl=_or(chosen.snowflake_account_only_ddl, True),
         )
 
     def connector_parameters(self) -> dict[str, Any]:
@@ -145,31 +159,19 @@ class SnowflakeSettings:
         return parameters
 
 
-def _flag(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise UserError(f"{ACCOUNT_ONLY_DDL_ENV} must be true or false, not {value!r}")
+def _or(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
 
 
-def _hybrid_kind(value: str) -> HybridTableKind:
-    if value not in ("hybrid", "standard"):
-        raise UserError(f"{HYBRID_TABLES_ENV} must be hybrid or standard, not {value!r}")
-    return value  # type: ignore[return-value]
-
-
-def _emulator_port(env: Mapping[str, str]) -> int:
+def _emulator_port(settings: Settings) -> int:
     from forecast_hub.snowflake.emulator import read_state
 
-    if env.get(EMULATOR_PORT_ENV):
-        return int(env[EMULATOR_PORT_ENV])
-    data_dir = Path(env.get("FORECAST_HUB_DATA_DIR", "data"))
-    state = read_state(data_dir)
+    if settings.emulator_port is not None:
+        return settings.emulator_port
+    state = read_state(settings.data_dir)
     if state is None:
         raise UserError(
-            f"no emulator is running for {data_dir}: run `forecast-hub emulator start` "
+            f"no emulator is running for {settings.data_dir}: run `forecast-hub emulator start` "
             f"or set {EMULATOR_PORT_ENV}"
         )
     return state.port

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from forecast_hub.settings import Settings, SettingsError
 from forecast_hub.snowflake.settings import SnowflakeSettings
 
 ACCOUNT_ENV = {
@@ -36,3 +39,22 @@ def test_an_account_keeps_the_connector_defaults() -> None:
     parameters = SnowflakeSettings.from_env("snowflake", env=ACCOUNT_ENV).connector_parameters()
     assert not {"network_timeout", "login_timeout", "socket_timeout"} & set(parameters)
     assert "nop_regexes" not in parameters["session_parameters"]
+
+
+def test_the_project_choices_come_from_the_one_settings_object() -> None:
+    """FORECAST_HUB_* values are the settings', checked there; SNOWFLAKE_* stay in env."""
+    chosen = Settings(hybrid_tables="standard", snowflake_account_only_ddl=False)
+    account = SnowflakeSettings.from_env("snowflake", env=ACCOUNT_ENV, settings=chosen)
+    assert (account.hybrid_tables, account.account_only_ddl) == ("standard", False)
+    default = SnowflakeSettings.from_env("snowflake", env=ACCOUNT_ENV)
+    assert (default.hybrid_tables, default.account_only_ddl) == ("hybrid", True)
+    emulator = SnowflakeSettings.from_env("emulator", settings=Settings(emulator_port=4100))
+    assert (emulator.port, emulator.hybrid_tables, emulator.account_only_ddl) == (
+        4100,
+        "standard",
+        False,
+    )
+    with pytest.raises(SettingsError, match="FORECAST_HUB_HYBRID_TABLES must be hybrid or"):
+        SnowflakeSettings.from_env(
+            "snowflake", env={**ACCOUNT_ENV, "FORECAST_HUB_HYBRID_TABLES": "temp"}
+        )

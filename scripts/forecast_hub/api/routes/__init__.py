@@ -1,0 +1,14 @@
+"""The API's routes, one module per resource; ``ROUTERS`` is what the app mounts.
+
+A new resource is a module here with a router (``tenant_router()`` for a
+``/v1/tenants/{tenant_id}/...`` path, so it is authorised like the others)
+added to ``ROUTERS``.
+"""
+
+from fastapi import APIRouter
+
+from forecast_hub.api.routes import edits, forecast, health, prefs
+
+ROUTERS: tuple[APIRouter, ...] = (health.router, forecast.router, edits.router, prefs.router)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,130 @@
+"""The planners' edits: ``PUT .../edits``, ``DELETE .../edits/{sku}/{date}``, ``GET .../edits/log``.
+
+Writes go through the store's group commit and are acknowledged only once
+durable; a store that cannot commit is a ``503`` (``errors.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from starlette.responses import Response
+
+from forecast_hub.api import schemas
+from forecast_hub.api.auth import Caller, State, tenant_router
+from forecast_hub.api.config import DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS
+from forecast_hub.api.cursors import decode_cursor, encode_cursor
+from forecast_hub.api.edits import Applied, Conflict, NothingToRemove, PutEdits, RemoveEdit
+from forecast_hub.api.errors import ApiError, bad_request, not_found
+from forecast_hub.api.responses import json_response
+from forecast_hub.api.validation import (
+    MAX_SKU_CHARS,
+    check_path_date,
+    parse_edits,
+    parse_limit,
+    parse_timestamp_param,
+    read_body,
+)
+
+router = tenant_router()
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": schemas.ErrorBody, "description": "Version conflict."}
+}
+NO_SUCH_EDIT: dict[int | str, dict[str, Any]] = {
+    404: {"model": schemas.ErrorBody, "description": "No such edit."}
+}
+
+
+def conflict_error(result: Conflict) -> ApiError:
+    """409 with each conflicting edit's stored values; nothing was applied."""
+    conflicts = [
+        {
+            "index": index,
+            "sku_id": edit.sku_id,
+            "forecast_date": edit.forecast_date,
+            "expected_version": edit.expected_version,
+            "current": current.to_json() if current else None,
+        }
+        for index, edit, current in result.conflicts
+    ]
+    return ApiError(
+        409,
+        "version_conflict",
+        f"{len(conflicts)} edits do not match the stored version; none was applied",
+        {"conflicts": conflicts},
+    )
+
+
+def applied_body(result: Applied) -> dict[str, Any]:
+    return {
+        "edits": [
+            {
+                "sku_id": edit.sku_id,
+                "forecast_date": edit.forecast_date,
+                "qty": stored.manual_qty,
+                "version": stored.version,
+                "edited_at": stored.edited_at,
+            }
+            for edit, stored in result.edits
+        ]
+    }
+
+
+@router.put(
+    "/edits",
+    response_model=schemas.EditsApplied,
+    responses=CONFLICT,
+    openapi_extra=schemas.request_body(schemas.EditsBody),
+)
+async def put_edits(request: Request, caller: Caller, state: State) -> Response:
+    """Upsert 1 to 10000 edits, all or nothing; each answer carries its new version."""
+    snapshot = state.require_snapshot()
+    body = await read_body(request, state.config.max_body_bytes)
+    edits = parse_edits(body, state.config.max_edits, snapshot.tenant(caller.tenant_id))
+    result = await state.store.submit(PutEdits(caller.tenant_id, caller.user_id, tuple(edits)))
+    if isinstance(result, Conflict):
+        raise conflict_error(result)
+    assert isinstance(result, Applied)
+    return json_response(applied_body(result))
+
+
+@router.delete("/edits/{sku_id}/{forecast_date}", status_code=204, responses=NO_SUCH_EDIT)
+async def remove_edit(caller: Caller, state: State, sku_id: str, forecast_date: str) -> Response:
+    """Remove an edit: the draft shows again."""
+    date = check_path_date(forecast_date)
+    if len(sku_id) > MAX_SKU_CHARS:
+        raise not_found("there is no edit for this SKU and date")
+    result = await state.store.submit(RemoveEdit(caller.tenant_id, caller.user_id, sku_id, date))
+    if isinstance(result, NothingToRemove):
+        raise not_found("there is no edit for this SKU and date")
+    return Response(status_code=204)
+
+
+def log_position(cursor: str | None) -> int:
+    """The log id a page starts after: 0, or the last id of the previous page."""
+    if cursor is None:
+        return 0
+    (after_text,) = decode_cursor(cursor, 1)
+    if not after_text.isdigit() or len(after_text) > 18:
+        raise bad_request("cursor is not one this API gave")
+    return int(after_text)
+
+
+@router.get("/edits/log", response_model=schemas.LogPage)
+async def read_log(
+    caller: Caller,
+    state: State,
+    since: Annotated[str | None, Query(description="ISO 8601; entries at or after it.")] = None,
+    limit: Annotated[str | None, Query(description="Entries per page, 1 to 10000.")] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> Response:
+    """The append-only history of edits and removals: who, when, old and new, why."""
+    moment = parse_timestamp_param("since", since)
+    page_size = parse_limit(limit, DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS)
+    after = log_position(cursor)
+    entries = state.store.read_log(caller.tenant_id, moment, after, page_size)
+    next_cursor = encode_cursor(str(entries[-1].log_id)) if len(entries) == page_size else None
+    return json_response(
+        {"entries": [entry.to_json() for entry in entries], "next_cursor": next_cursor}
+    )
