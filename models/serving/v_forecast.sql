@@ -5,11 +5,11 @@ forecast_draft as (
 ),
 
 manual_edits as (
-    select * from {{ source('planning', 'manual_edits_ht') }}
+    select * from {{ ref('stg_planning__manual_edits') }}
 ),
 
 user_prefs as (
-    select * from {{ source('planning', 'user_prefs_ht') }}
+    select * from {{ ref('stg_planning__user_prefs') }}
 ),
 
 -- A removed edit is kept as a row for its version; it is no edit here.

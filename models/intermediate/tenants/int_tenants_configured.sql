@@ -1,7 +1,7 @@
 with
 
 sales as (
-    select * from {{ ref('fct_sales') }}
+    select * from {{ ref('int_sales_deduplicated') }}
 ),
 
 skus as (

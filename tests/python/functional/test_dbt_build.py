@@ -3,8 +3,8 @@
 generate -> ingest -> land (duckdb) -> dbt seed + build, in a temporary data
 directory; then the draft and the backtest accuracy must equal the
 independent reference implementation (reference) within 1e-6 for
-every series, and an incremental fct_sales run after a few new files must
-equal a --full-refresh build.
+every series, and an incremental run of the sales deduplication and
+fct_sales after a few new files must equal a --full-refresh build.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from reference import forecast_all, load_inputs, read_tenant_settings
 REPO = Path(__file__).resolve().parents[3]
 TOLERANCE = 1e-6
 GENERATE_ARGS = ["--tenants", "3", "--skus", "30", "--locations", "3", "--days", "400"]
+# The two incremental sales models: the deduplication and fct_sales over it.
+SALES_MODELS = ["int_sales_deduplicated", "fct_sales"]
 
 
 def _forecast_hub_command() -> list[str]:
@@ -221,18 +223,24 @@ def test_incremental_fct_sales_equals_a_full_refresh(pipeline: Pipeline) -> None
     pipeline.forecast_hub("ingest")
     pipeline.forecast_hub("land", "--target", "duckdb")
 
-    pipeline.dbt("run", "--select", "fct_sales")
+    pipeline.dbt("run", "--select", *SALES_MODELS)
     everything = "select * from gold.fct_sales order by tenant_id, sku_id, location_id, sale_date"
+    deduplicated = (
+        "select * from intermediate.int_sales_deduplicated"
+        " order by tenant_id, sku_id, location_id, sale_date"
+    )
     incremental = pipeline.query(everything)
+    incremental_deduplicated = pipeline.query(deduplicated)
     touched = pipeline.query(
         f"select tenant_id, sku_id, location_id, sale_date from gold.fct_sales"
         f" where last_loaded_at > '{watermark}'"
     )
     by_key = {line[:4]: line[4] for line in pipeline.query(f"select {columns} from gold.fct_sales")}
-    pipeline.dbt("run", "--select", "fct_sales", "--full-refresh")
+    pipeline.dbt("run", "--select", *SALES_MODELS, "--full-refresh")
     full_refresh = pipeline.query(everything)
 
     assert incremental == full_refresh
+    assert incremental_deduplicated == pipeline.query(deduplicated)
     assert sorted(touched) == sorted([line[:4] for line in corrected + stale] + [new_key])
     assert all(float(by_key[line[:4]]) == float(line[4]) + 10 for line in corrected)
     assert all(by_key[line[:4]] == line[4] for line in stale)

@@ -68,8 +68,9 @@ SALES_QUERY = (
     "select tenant_id, sku_id, location_id, sale_date, units_sold, updated_at, version_count"
     " from gold.fct_sales order by tenant_id, sku_id, location_id, sale_date"
 )
-# The second build: fct_sales, incremental, and everything downstream of it.
-INCREMENTAL_BUILD = ["build", "--select", "fct_sales+", *EMULATOR_EXCLUDE]
+# The second build: the sales deduplication and fct_sales, both incremental,
+# and everything downstream of them.
+INCREMENTAL_BUILD = ["build", "--select", "int_sales_deduplicated+", *EMULATOR_EXCLUDE]
 
 
 def _tool(name: str) -> list[str]:

@@ -2,9 +2,10 @@
 
 The merge rule lives in models/serving/v_forecast.sql (what the warehouse
 shows) and in forecast_hub/api/merge.py (what the API serves from memory).
-Here the model's SQL runs in DuckDB over the hybrid tables' real DDL, and
-every row must equal the API's, across removed edits, edits outside the
-horizon, SKUs without a draft and each tenant default.
+Here the model's SQL, and the staging views it reads the planning tables
+through, run in DuckDB over the hybrid tables' real DDL, and every row must
+equal the API's, across removed edits, edits outside the horizon, SKUs
+without a draft and each tenant default.
 """
 
 from __future__ import annotations
@@ -24,14 +25,17 @@ from forecast_hub.api.snapshot import SkuSeries
 from forecast_hub.hybrid import TENANT_DEFAULTS_USER
 from forecast_hub.hybrid.ddl import ddl_files
 
-MODEL = Path(__file__).resolve().parents[3] / "models" / "serving" / "v_forecast.sql"
+MODELS = Path(__file__).resolve().parents[3] / "models"
+MODEL = MODELS / "serving" / "v_forecast.sql"
+# The staging views v_forecast reads the planning tables through.
+STAGING_VIEWS = ("stg_planning__manual_edits", "stg_planning__user_prefs")
 BUILT_AT = dt.datetime(2025, 3, 1, 6, 0)
 FIRST_DATE = dt.date(2025, 3, 3)
 
 
-def _render_model() -> str:
+def _render_model(model: Path = MODEL) -> str:
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
-        MODEL.read_text("utf-8")
+        model.read_text("utf-8")
     )
     return template.render(
         ref=lambda name: name,
@@ -108,6 +112,9 @@ def _warehouse_rows(draft, edits, defaults) -> list[tuple]:
                 [tenant, TENANT_DEFAULTS_USER, default, BUILT_AT],
             )
     con.execute("insert into planning.user_prefs_ht values ('t1', 'ann', false, ?)", [BUILT_AT])
+    for view in STAGING_VIEWS:
+        staging = _render_model(MODELS / "staging" / "planning" / f"{view}.sql")
+        con.execute(f"create view {view} as {staging}")
     relation = con.sql(_render_model())
     columns = [
         "tenant_id",
