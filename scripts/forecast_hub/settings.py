@@ -151,7 +151,7 @@ class Settings:
             emulator_port=_port(values, EMULATOR_PORT_ENV),
             hybrid_tables=_choice(values, HYBRID_TABLES_ENV, HYBRID_TABLE_KINDS),
             snowflake_account_only_ddl=_flag(values, ACCOUNT_ONLY_DDL_ENV),
-            edits_store=_edits_store(values) or "sqlite",
+            edits_store=_edits_store(values) or cls.edits_store,
             object_store=object_store,
             edits_durability=_durability(values, object_store),
             persist_every_writes=_count(values, PERSIST_EVERY_WRITES_ENV)
