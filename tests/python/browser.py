@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
@@ -80,9 +81,11 @@ class Traffic:
         return [url for url in self.requests if not url.startswith(prefix)]
 
 
-def open_page(browser: Browser, url: str) -> tuple[Page, Traffic]:
+def open_page(
+    browser: Browser, url: str, color_scheme: Literal["light", "dark"] = "light"
+) -> tuple[Page, Traffic]:
     """A new page at url, and its traffic, recorded from before the first request on."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, color_scheme=color_scheme)
     traffic = Traffic()
 
     def requested(request: Request) -> None:

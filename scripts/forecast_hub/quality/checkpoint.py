@@ -21,7 +21,13 @@ from urllib.parse import quote
 
 from forecast_hub.errors import UserError
 from forecast_hub.quality.checks import Dataset, Dialect, datasets
-from forecast_hub.quality.datadocs import SITE_DIR, SITE_NAME, localize_site, site_config
+from forecast_hub.quality.datadocs import (
+    SITE_DIR,
+    SITE_NAME,
+    localize_site,
+    site_config,
+    write_custom_styles,
+)
 from forecast_hub.settings import Settings
 from forecast_hub.snowflake.settings import EMULATOR_TIMEOUTS
 
@@ -67,6 +73,8 @@ def _context(settings: Settings) -> Any:
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.data_docs_sites = {SITE_NAME: site_config()}
     context.variables.save()
+    if context.plugins_directory:  # always, for a file-backed project
+        write_custom_styles(Path(context.plugins_directory))
     return context
 
 

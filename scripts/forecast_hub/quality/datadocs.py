@@ -1,7 +1,8 @@
 """Data docs that open anywhere: every script, stylesheet and image from the site's own folder.
 
 GX's site configuration turns off what it can (the how-to buttons and the
-walkthrough, whose links lead to GX's documentation). What it cannot, its
+walkthrough, whose links lead to GX's documentation), and its custom styles
+file gives the local logo a ground it reads on in dark mode. What it cannot, its
 templates hard-code: CDN addresses for bootstrap, jQuery, vega and the rest,
 the logo from GX's bucket with the data context id in its query string, and
 a newsletter footer. ``localize_site`` copies the vendored packages beside
@@ -32,6 +33,23 @@ _INTEGRITY = re.compile(r"""\s(?:integrity|crossorigin)="[^"]*\"""")
 _NEWSLETTER = re.compile(r"<footer>\s*<p>Stay current on everything GX.*?</footer>\s*", re.DOTALL)
 
 
+# GX's own setting for styles: this file in the project's plugins folder is
+# inlined into every page after GX's default styles. In dark mode GX shows a
+# light-on-dark logo from its bucket; the site has only the dark-on-light one,
+# so there it gets a light ground.
+CUSTOM_STYLES_FILE = Path("custom_data_docs/styles/data_docs_custom_styles.css")
+CUSTOM_STYLES = """@media (prefers-color-scheme: dark) {
+  .navbar-brand a {
+    background: #f8f9fa;
+    border-radius: 0.25rem;
+  }
+  .navbar-brand a img {
+    visibility: visible;
+  }
+}
+"""
+
+
 class ExternalAddressError(UserError):
     """A data docs page loads an external address that has no vendored copy."""
 
@@ -44,6 +62,13 @@ def site_config() -> dict[str, Any]:
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": SITE_DIR},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
+
+
+def write_custom_styles(plugins: Path) -> None:
+    """The site's styles beyond GX's defaults, into the GX project's plugins folder."""
+    path = plugins / CUSTOM_STYLES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(CUSTOM_STYLES, encoding="utf-8")
 
 
 def localize_page(html: str, root: str, page: str = "a data docs page") -> str:

@@ -22,6 +22,8 @@ DATASETS = [dataset.name for dataset in datasets("silver")]
 RESULTS_TABLE = "table.ge-index-page-validation-results-table"
 # Bootstrap 4's colour of .text-danger.
 BOOTSTRAP_DANGER = "rgb(220, 53, 69)"
+# The ground the site's custom styles give the logo in dark mode.
+LIGHT_GROUND = "rgb(248, 249, 250)"
 # The rows bootstrap-table draws from the index page's data, as plain values.
 ROWS_SCRIPT = """rows => rows.map(row => ({
     cells: [...row.cells].map(cell => cell.innerText.trim()),
@@ -71,6 +73,10 @@ def _open_run(
 
 def _open_row(page: Page, dataset: str) -> None:
     """Click the results row of one dataset, as a person does, and wait for its page."""
+    # The page binds the row click in a jQuery ready handler, which jQuery runs
+    # after a timeout, so possibly after the load event: a ready handler
+    # queued now runs after it.
+    page.evaluate("() => new Promise(resolve => $(() => resolve(true)))")
     row = page.locator(f"{RESULTS_TABLE} tbody tr.clickable-row", has_text=dataset).first
     with page.expect_navigation():
         row.click()
@@ -98,6 +104,18 @@ def test_the_index_lists_the_run_offline_and_styled(
         path=str(built.data_dir / "quality" / "data-docs-validation.png"), full_page=True
     )
     _assert_offline(traffic, site)
+
+
+def test_in_dark_mode_the_logo_has_a_light_ground(
+    chromium_browser: Browser, good_result: QualityResult
+) -> None:
+    page, traffic = open_page(chromium_browser, good_result.data_docs_index.as_uri(), "dark")
+    _results_table(page)
+    brand = page.locator(".navbar-brand a")
+    assert brand.evaluate("element => getComputedStyle(element).backgroundColor") == LIGHT_GROUND
+    assert brand.locator("img").evaluate("img => getComputedStyle(img).visibility") == "visible"
+    assert brand.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    _assert_offline(traffic, good_result.data_docs_index.parent)
 
 
 def test_the_negative_draft_shows_as_failed(
