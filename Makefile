@@ -35,6 +35,7 @@ demo: $(STAMP)  ## sample client files through ingest, land, dbt build and quali
 	$(BIN)/forecast-hub quality --target duckdb
 	@echo "v_forecast: $(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb, schema serving; for example"
 	@echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb', read_only=True).sql('select * from serving.v_forecast limit 10'))\""
+	@echo "data docs: $(FORECAST_HUB_DATA_DIR)/quality/gx/uncommitted/data_docs/local_site/index.html (opens offline)"
 	@echo "API: make serve, after .venv/bin/forecast-hub token add --tenant northwind --user you"
 
 serve: $(STAMP)  ## the API over the demo data on 127.0.0.1:8000

@@ -5,7 +5,8 @@ runs in DuckDB (read-only), its rows are written as Parquet under
 ``$FORECAST_HUB_DATA_DIR/quality/batches`` and GX's pandas datasource reads
 them. Snowflake: GX's Snowflake datasource runs the same queries as query
 assets in the warehouse. Either way one checkpoint validates every dataset
-and writes the data docs site under ``$FORECAST_HUB_DATA_DIR/quality``.
+and writes the data docs site under ``$FORECAST_HUB_DATA_DIR/quality``, which
+then loads nothing from another host (``datadocs.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from urllib.parse import quote
 
 from forecast_hub.errors import UserError
 from forecast_hub.quality.checks import Dataset, Dialect, datasets
+from forecast_hub.quality.datadocs import (
+    SITE_DIR,
+    SITE_NAME,
+    localize_site,
+    site_config,
+    write_custom_styles,
+)
 from forecast_hub.settings import Settings
 from forecast_hub.snowflake.settings import EMULATOR_TIMEOUTS
 
@@ -63,6 +71,10 @@ def _context(settings: Settings) -> Any:
     context = gx.get_context(mode="file", project_root_dir=str(root))
     # One line per checkpoint says what happened; per-metric bars are noise.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.data_docs_sites = {SITE_NAME: site_config()}
+    context.variables.save()
+    if context.plugins_directory:  # always, for a file-backed project
+        write_custom_styles(Path(context.plugins_directory))
     return context
 
 
@@ -179,11 +191,16 @@ def run_quality_checkpoint(
             gx.Checkpoint(
                 name=f"{CHECKPOINT_NAME}_{dialect}",
                 validation_definitions=definitions,
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+                actions=[
+                    gx.checkpoint.UpdateDataDocsAction(
+                        name="update_data_docs", site_names=[SITE_NAME]
+                    )
+                ],
                 result_format="SUMMARY",
             )
         )
         result = checkpoint.run()
+    localize_site(data_docs_site(settings))
     failures = []
     evaluated = 0
     for run in result.run_results.values():
@@ -195,6 +212,11 @@ def run_quality_checkpoint(
     return QualityResult(result.success, data_docs_index(settings), failures, evaluated)
 
 
+def data_docs_site(settings: Settings) -> Path:
+    """The folder of the local data docs site: it opens on its own, copied anywhere."""
+    return quality_dir(settings) / "gx" / SITE_DIR
+
+
 def data_docs_index(settings: Settings) -> Path:
     """The page a person opens: the local data docs site of the GX project."""
-    return quality_dir(settings) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return data_docs_site(settings) / "index.html"
