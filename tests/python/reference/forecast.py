@@ -107,6 +107,10 @@ class AccuracyRow:
     window_1_covered_periods: int | None = None
 
     @property
+    def is_nested_member(self) -> bool:
+        return self.nested_rank is not None and self.nested_rank <= 3
+
+    @property
     def window_1_coverage(self) -> float | None:
         if self.window_1_covered_periods is None or self.window_1 is None:
             return None
