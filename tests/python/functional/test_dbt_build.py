@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from reference import AccuracyRow, Result, forecast_all, load_inputs, read_tenant_settings
@@ -237,6 +238,18 @@ def test_tenant_rollup_and_coverage_equal_the_reference(
     assert sum(1 for tenant, method in expected if method == "top3_median") == 3
     assert built.keys() == expected.keys()
     assert _wrong(built, expected, exact_from=5) == []
+
+
+def test_the_published_draft_carries_the_interval_and_members(clean_pipeline: Pipeline) -> None:
+    """The build's files for the API hold lower_qty, upper_qty and members of every row."""
+    serving = clean_pipeline.data_dir / "serving"
+    build_id = (serving / "CURRENT").read_text(encoding="utf-8").strip()
+    columns = ["tenant_id", "sku_id", "forecast_date", "lower_qty", "upper_qty", "members"]
+    published = pq.read_table(serving / build_id / "draft.parquet", columns=columns)
+    rows = sorted(tuple(row[c] for c in columns) for row in published.to_pylist())
+    built = clean_pipeline.query(f"select {', '.join(columns)} from gold.fct_forecast_draft")
+    assert rows == sorted(built)
+    assert any(row[5] for row in rows) and any(row[5] is None for row in rows)
 
 
 def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
