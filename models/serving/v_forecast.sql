@@ -36,7 +36,10 @@ draft_with_edits as (
         forecast_draft.forecast_date,
         forecast_draft.step,
         forecast_draft.draft_qty,
+        forecast_draft.lower_qty,
+        forecast_draft.upper_qty,
         forecast_draft.method,
+        forecast_draft.members,
         forecast_draft.built_at,
         live_edits.tenant_id is not null as has_edit,
         live_edits.manual_qty,
@@ -60,6 +63,8 @@ final as (
         forecast_date,
         step,
         draft_qty,
+        lower_qty,
+        upper_qty,
         manual_qty,
         case
             when show_manual and has_edit then manual_qty
@@ -68,6 +73,7 @@ final as (
         show_manual and has_edit as is_manual,
         show_manual,
         method,
+        members,
         edited_by,
         edited_at,
         built_at

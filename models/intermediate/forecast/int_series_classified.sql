@@ -33,7 +33,13 @@ series_with_settings as (
         tenants.window_length,
         tenants.seasons,
         tenants.backtest_periods,
+        tenants.backtest_windows,
         tenants.horizon_periods,
+        tenants.ses_alpha,
+        tenants.croston_alpha,
+        tenants.tsb_demand_alpha,
+        tenants.tsb_probability_alpha,
+        tenants.interval_level,
         tenants.history_end_period_start,
         tenants.history_end_date,
         -- A SKU missing from the SKU feed counts as active.
@@ -48,6 +54,20 @@ series_with_settings as (
             and series_lengths.sku_id = skus.sku_id
 ),
 
+-- Window i = 1..k holds out periods N - i*b + 1 .. N - (i - 1)*b and
+-- needs one period left to fit on: a series has the first
+-- min(k, floor((N - 1) / b)) windows.
+series_with_windows as (
+    select
+        *,
+        cast(
+            least(
+                backtest_windows, floor((period_count - 1) / backtest_periods)
+            ) as integer
+        ) as window_count
+    from series_with_settings
+),
+
 final as (
     select
         tenant_id,
@@ -59,7 +79,13 @@ final as (
         window_length,
         seasons,
         backtest_periods,
+        backtest_windows,
         horizon_periods,
+        ses_alpha,
+        croston_alpha,
+        tsb_demand_alpha,
+        tsb_probability_alpha,
+        interval_level,
         history_end_period_start,
         history_end_date,
         is_active,
@@ -71,10 +97,11 @@ final as (
         is_active
         and coalesce(discontinued_date > history_end_date, true)
             as is_forecastable,
-        -- With fewer than one period left to fit on, no method can be
-        -- backtested and the series falls back to short_history_mean.
-        period_count - backtest_periods >= 1 as has_backtest
-    from series_with_settings
+        window_count,
+        -- Without a window no method can be backtested and the series
+        -- falls back to short_history_mean.
+        window_count >= 1 as has_backtest
+    from series_with_windows
 )
 
 select * from final

@@ -74,7 +74,14 @@ final as (
         sku_id,
         period_start,
         period_index,
-        units_sold
+        units_sold,
+        -- How many periods up to this one sold anything: the position of
+        -- this period's demand in z, the non-zero demands (Croston, TSB).
+        sum(case when units_sold > 0 then 1 else 0 end) over (
+            partition by tenant_id, sku_id
+            order by period_index
+            rows between unbounded preceding and current row
+        ) as demand_count
     from series_zero_filled
 )
 

@@ -43,7 +43,14 @@ tenants_with_grain as (
         tenant_settings.window_length as window_length_override,
         tenant_settings.seasons as seasons_override,
         tenant_settings.backtest_periods as backtest_periods_override,
-        tenant_settings.horizon_periods as horizon_periods_override
+        tenant_settings.backtest_windows as backtest_windows_override,
+        tenant_settings.horizon_periods as horizon_periods_override,
+        tenant_settings.ses_alpha as ses_alpha_override,
+        tenant_settings.croston_alpha as croston_alpha_override,
+        tenant_settings.tsb_demand_alpha as tsb_demand_alpha_override,
+        tenant_settings.tsb_probability_alpha
+            as tsb_probability_alpha_override,
+        tenant_settings.interval_level as interval_level_override
     from tenants
     left join tenant_settings
         on tenants.tenant_id = tenant_settings.tenant_id
@@ -71,9 +78,33 @@ tenants_with_parameters as (
             forecast_grain_defaults.backtest_periods
         ) as backtest_periods,
         coalesce(
+            tenants_with_grain.backtest_windows_override,
+            forecast_grain_defaults.backtest_windows
+        ) as backtest_windows,
+        coalesce(
             tenants_with_grain.horizon_periods_override,
             forecast_grain_defaults.horizon_periods
-        ) as horizon_periods
+        ) as horizon_periods,
+        coalesce(
+            tenants_with_grain.ses_alpha_override,
+            forecast_grain_defaults.ses_alpha
+        ) as ses_alpha,
+        coalesce(
+            tenants_with_grain.croston_alpha_override,
+            forecast_grain_defaults.croston_alpha
+        ) as croston_alpha,
+        coalesce(
+            tenants_with_grain.tsb_demand_alpha_override,
+            forecast_grain_defaults.tsb_demand_alpha
+        ) as tsb_demand_alpha,
+        coalesce(
+            tenants_with_grain.tsb_probability_alpha_override,
+            forecast_grain_defaults.tsb_probability_alpha
+        ) as tsb_probability_alpha,
+        coalesce(
+            tenants_with_grain.interval_level_override,
+            forecast_grain_defaults.interval_level
+        ) as interval_level
     from tenants_with_grain
     inner join forecast_grain_defaults
         on tenants_with_grain.grain = forecast_grain_defaults.grain
@@ -116,7 +147,13 @@ final as (
         window_length,
         seasons,
         backtest_periods,
+        backtest_windows,
         horizon_periods,
+        ses_alpha,
+        croston_alpha,
+        tsb_demand_alpha,
+        tsb_probability_alpha,
+        interval_level,
         first_sale_date,
         last_sale_date,
         history_end_period_start,

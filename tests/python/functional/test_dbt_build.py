@@ -1,10 +1,12 @@
-"""The real pipeline on a small generated dataset, checked against the reference.
+"""The real pipeline on small generated datasets, checked against the reference.
 
 generate -> ingest -> land (duckdb) -> dbt seed + build, in a temporary data
-directory; then the draft and the backtest accuracy must equal the
-independent reference implementation (reference) within 1e-6 for
-every series, and an incremental run of the sales deduplication and
-fct_sales after a few new files must equal a --full-refresh build.
+directory, once on clean files and once with --dirty (every kind of bad file
+and row, duplicates and late corrections); then the draft with its interval,
+the backtest accuracy and the per-tenant roll-up with its coverage must equal
+the independent reference implementation (reference) within 1e-6 for every
+series, at the three grains; and an incremental run of the sales deduplication and fct_sales after a few new
+files must equal a --full-refresh build.
 """
 
 from __future__ import annotations
@@ -14,15 +16,15 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import subprocess_env
-from reference import forecast_all, load_inputs, read_tenant_settings
+from reference import AccuracyRow, Result, forecast_all, load_inputs, read_tenant_settings
 
 REPO = Path(__file__).resolve().parents[3]
 TOLERANCE = 1e-6
@@ -45,10 +47,11 @@ def _dbt_command() -> list[str]:
     return [found]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Pipeline:
     data_dir: Path
     env: dict[str, str]
+    reference: Result | None = None
 
     @property
     def warehouse(self) -> Path:
@@ -79,25 +82,44 @@ class Pipeline:
         )
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+def _build(tmp_path_factory: pytest.TempPathFactory, *generate_flags: str) -> Pipeline:
     data_dir = tmp_path_factory.mktemp("forecast_hub_data")
     env = subprocess_env(data_dir)
     built = Pipeline(data_dir, env)
     bronze = data_dir / "bronze"
-    built.forecast_hub("generate", "--out", str(bronze), *GENERATE_ARGS, "--seed", "3")
+    built.forecast_hub(
+        "generate", "--out", str(bronze), *GENERATE_ARGS, "--seed", "3", *generate_flags
+    )
     built.forecast_hub("ingest")
     built.forecast_hub("land", "--target", "duckdb")
     built.forecast_hub("hybrid", "--target", "duckdb")
     built.dbt("build")
-    yield built
+    # The reference reads the same landed rows, now: a later test lands more.
+    sales, skus = load_inputs(built.warehouse)
+    settings = read_tenant_settings(REPO / "seeds" / "tenant_settings.csv")
+    built.reference = forecast_all(sales, skus, settings)
+    return built
 
 
 @pytest.fixture(scope="module")
-def reference(pipeline: Pipeline):
-    sales, skus = load_inputs(pipeline.warehouse)
-    settings = read_tenant_settings(REPO / "seeds" / "tenant_settings.csv")
-    return forecast_all(sales, skus, settings)
+def clean_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    return _build(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def dirty_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    return _build(tmp_path_factory, "--dirty")
+
+
+@pytest.fixture(scope="module", params=["clean", "dirty"])
+def pipeline(request: pytest.FixtureRequest) -> Pipeline:
+    return request.getfixturevalue(f"{request.param}_pipeline")
+
+
+@pytest.fixture(scope="module")
+def reference(pipeline: Pipeline) -> Result:
+    assert pipeline.reference is not None
+    return pipeline.reference
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -111,68 +133,119 @@ def test_tenants_forecast_at_all_three_grains(pipeline: Pipeline) -> None:
     assert sorted(grains.values()) == ["day", "month", "week"]
 
 
-def test_draft_equals_the_reference_for_every_series(pipeline: Pipeline, reference) -> None:
-    built = {
-        (tenant, sku, date): (step, qty, method)
-        for tenant, sku, date, step, qty, method in pipeline.query(
-            "select tenant_id, sku_id, forecast_date, step, draft_qty, method"
-            " from gold.fct_forecast_draft"
-        )
-    }
-    expected = {
-        (r.tenant_id, r.sku_id, r.forecast_date): (r.step, r.draft_qty, r.method)
-        for r in reference.draft
-    }
-    assert expected, "the reference forecast nothing: the dataset is too small to check"
-    assert built.keys() == expected.keys()
-    wrong = [
+def _wrong(built: dict, expected: dict, exact_from: int) -> list:
+    """Rows whose first exact_from values differ by more than 1e-6 or the rest at all."""
+    return [
         (key, built[key], want)
         for key, want in expected.items()
-        if built[key][0] != want[0]
-        or built[key][2] != want[2]
-        or not _close(built[key][1], want[1])
+        if len(built[key]) != len(want)
+        or not all(
+            _close(a, b) for a, b in zip(built[key][:exact_from], want[:exact_from], strict=True)
+        )
+        or built[key][exact_from:] != want[exact_from:]
     ]
-    assert wrong == []
 
 
-def test_accuracy_equals_the_reference_for_every_series_and_method(
-    pipeline: Pipeline, reference
+def test_draft_and_interval_equal_the_reference_for_every_series(
+    pipeline: Pipeline, reference: Result
 ) -> None:
     built = {
         row[:3]: row[3:]
         for row in pipeline.query(
-            "select tenant_id, sku_id, method, wape, mae, bias, holdout_periods, is_selected"
-            " from gold.fct_forecast_accuracy"
+            "select tenant_id, sku_id, forecast_date, draft_qty, lower_qty, upper_qty,"
+            " step, method, members from gold.fct_forecast_draft"
         )
     }
     expected = {
-        (r.tenant_id, r.sku_id, r.method): (r.wape, r.mae, r.bias, r.holdout_periods, r.is_selected)
-        for r in reference.accuracy
-    }
-    assert expected
+        (r.tenant_id, r.sku_id, r.forecast_date): (
+            r.draft_qty, r.lower_qty, r.upper_qty, r.step, r.method, r.members
+        )
+        for r in reference.draft
+    }  # fmt: skip
+    assert expected, "the reference forecast nothing: the dataset is too small to check"
+    assert {want[4] for want in expected.values()} == {"top3_median", "short_history_mean"}
     assert built.keys() == expected.keys()
-    wrong = [
-        (key, built[key], want)
-        for key, want in expected.items()
-        if not all(_close(a, b) for a, b in zip(built[key][:3], want[:3], strict=True))
-        or built[key][3:] != want[3:]
-    ]
-    assert wrong == []
+    assert _wrong(built, expected, exact_from=3) == []
 
 
-def test_tenant_rollup_equals_the_reference(pipeline: Pipeline, reference) -> None:
+def _accuracy_values(row: AccuracyRow) -> tuple:
+    window_1 = row.window_1
+    return (
+        row.overall.wape,
+        row.overall.mae,
+        row.overall.bias,
+        window_1.wape if window_1 else None,
+        window_1.mae if window_1 else None,
+        window_1.bias if window_1 else None,
+        row.window_1_coverage,
+        row.window_count,
+        row.overall.periods,
+        window_1.periods if window_1 else None,
+        row.method_rank,
+        row.nested_rank,
+        row.is_member,
+        row.is_nested_member,
+        row.is_selected,
+        row.window_1_covered_periods,
+    )
+
+
+def test_accuracy_equals_the_reference_for_every_series_and_method(
+    pipeline: Pipeline, reference: Result
+) -> None:
     built = {
-        (tenant, method): (wape, mae, bias, count)
-        for tenant, method, wape, mae, bias, count in pipeline.query(
-            "select tenant_id, method, wape, mae, bias, series_count"
-            " from gold.fct_forecast_accuracy_by_tenant"
+        row[:3]: row[3:]
+        for row in pipeline.query(
+            "select tenant_id, sku_id, method, wape, mae, bias, window_1_wape, window_1_mae,"
+            " window_1_bias, window_1_coverage, window_count, holdout_periods,"
+            " window_1_periods, method_rank, nested_rank, is_member, is_nested_member,"
+            " is_selected, window_1_covered_periods from gold.fct_forecast_accuracy"
         )
     }
-    assert built.keys() == reference.accuracy_by_tenant.keys()
-    for key, (wape, mae, bias, count) in reference.accuracy_by_tenant.items():
-        got = built[key]
-        assert _close(got[0], wape) and _close(got[1], mae) and _close(got[2], bias), key
-        assert got[3] == count, key
+    expected = {(r.tenant_id, r.sku_id, r.method): _accuracy_values(r) for r in reference.accuracy}
+    assert expected
+    assert {want[7] for want in expected.values()} == {1, 2}, "both window counts are checked"
+    assert built.keys() == expected.keys()
+    assert _wrong(built, expected, exact_from=7) == []
+
+
+def test_tenant_rollup_and_coverage_equal_the_reference(
+    pipeline: Pipeline, reference: Result
+) -> None:
+    built = {
+        row[:2]: row[2:]
+        for row in pipeline.query(
+            "select tenant_id, method, wape, mae, bias, interval_coverage, interval_level,"
+            " series_count, holdout_periods from gold.fct_forecast_accuracy_by_tenant"
+        )
+    }
+    expected = {
+        key: (
+            row.totals.wape,
+            row.totals.mae,
+            row.totals.bias,
+            row.interval_coverage,
+            row.interval_level,
+            row.series_count,
+            row.totals.periods,
+        )
+        for key, row in reference.accuracy_by_tenant.items()
+    }
+    assert sum(1 for tenant, method in expected if method == "top3_median") == 3
+    assert built.keys() == expected.keys()
+    assert _wrong(built, expected, exact_from=5) == []
+
+
+def test_the_published_draft_carries_the_interval_and_members(clean_pipeline: Pipeline) -> None:
+    """The build's files for the API hold lower_qty, upper_qty and members of every row."""
+    serving = clean_pipeline.data_dir / "serving"
+    build_id = (serving / "CURRENT").read_text(encoding="utf-8").strip()
+    columns = ["tenant_id", "sku_id", "forecast_date", "lower_qty", "upper_qty", "members"]
+    published = pq.read_table(serving / build_id / "draft.parquet", columns=columns)
+    rows = sorted(tuple(row[c] for c in columns) for row in published.to_pylist())
+    built = clean_pipeline.query(f"select {', '.join(columns)} from gold.fct_forecast_draft")
+    assert rows == sorted(built)
+    assert any(row[5] for row in rows) and any(row[5] is None for row in rows)
 
 
 def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
@@ -187,8 +260,9 @@ def _iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def test_incremental_fct_sales_equals_a_full_refresh(pipeline: Pipeline) -> None:
+def test_incremental_fct_sales_equals_a_full_refresh(clean_pipeline: Pipeline) -> None:
     """A few new files: corrections, stale versions and a new line; only they are touched."""
+    pipeline = clean_pipeline
     columns = "tenant_id, sku_id, location_id, sale_date, units_sold, updated_at"
     lines = pipeline.query(
         f"select {columns} from gold.fct_sales order by tenant_id, sku_id, location_id, sale_date"

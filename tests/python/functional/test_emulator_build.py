@@ -4,9 +4,9 @@ One small generated dataset is landed twice: on the duckdb target (land,
 hybrid, dbt build) and on the Snowflake emulator (PUT + COPY through the
 stage, reconciled with the manifest by Snowpark, the standard-table variant
 of the hybrid DDL, dbt build on the emulator target). The gold outputs people
-use, the forecast draft, the backtest accuracy and v_forecast, must be equal
-row for row, after the first build and after an incremental one over a new
-batch of files.
+use, the forecast draft with its interval, the backtest accuracy, its
+per-tenant roll-up and v_forecast, must be equal row for row, after the
+first build and after an incremental one over a new batch of files.
 """
 
 from __future__ import annotations
@@ -51,16 +51,24 @@ EMULATOR_EXCLUDE = ["--exclude-resource-type", "unit_test"]
 
 GOLD_QUERIES = {
     "draft": (
-        "select tenant_id, sku_id, forecast_date, step, draft_qty, method"
-        " from gold.fct_forecast_draft order by tenant_id, sku_id, forecast_date"
+        "select tenant_id, sku_id, forecast_date, step, draft_qty, lower_qty, upper_qty,"
+        " method, members from gold.fct_forecast_draft order by tenant_id, sku_id, forecast_date"
     ),
     "accuracy": (
-        "select tenant_id, sku_id, method, wape, mae, bias, holdout_periods, is_selected"
+        "select tenant_id, sku_id, method, wape, mae, bias, window_1_wape, window_1_mae,"
+        " window_1_bias, window_1_coverage, window_count, holdout_periods, window_1_periods,"
+        " method_rank, nested_rank, is_member, is_nested_member, is_selected"
         " from gold.fct_forecast_accuracy order by tenant_id, sku_id, method"
     ),
+    "accuracy_by_tenant": (
+        "select tenant_id, method, series_count, holdout_periods, wape, mae, bias,"
+        " interval_coverage, interval_level"
+        " from gold.fct_forecast_accuracy_by_tenant order by tenant_id, method"
+    ),
     "v_forecast": (
-        "select tenant_id, sku_id, forecast_date, step, draft_qty, manual_qty, forecast_qty,"
-        " is_manual, show_manual, method, edited_by, edited_at, edited_at is null"
+        "select tenant_id, sku_id, forecast_date, step, draft_qty, lower_qty, upper_qty,"
+        " manual_qty, forecast_qty, is_manual, show_manual, method, members, edited_by,"
+        " edited_at, edited_at is null"
         " from serving.v_forecast order by tenant_id, sku_id, forecast_date"
     ),
 }

@@ -1,67 +1,55 @@
-"""The forecast spec, directly: series, methods, backtest, selection, draft."""
+"""The forecast spec, directly: series, backtest, the median of the best three, the draft."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from reference.backtest import SeriesForecast, Totals, forecast_series
+from reference.methods import COMBINATION_METHOD, Parameters
+
 Grain = Literal["day", "week", "month"]
 
-METHOD_ORDER: tuple[str, ...] = (
-    "naive",
-    "seasonal_naive",
-    "window_average",
-    "seasonal_window_average",
-    "ses",
-)
-SHORT_HISTORY_METHOD = "short_history_mean"
-SES_ALPHA = 0.3
-# Two scores this close (relative above 1) are a tie, decided by METHOD_ORDER:
-# floating-point noise between mathematically equal forecasts must not decide.
-TIE_TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class Parameters:
-    season_length: int
-    window_length: int
-    seasons: int
-    backtest_periods: int
-    horizon_periods: int
-
-
+_GRAIN_DEFAULTS: dict[str, tuple[int, int, int, int, int, int]] = {
+    # season m, window w, seasons n, backtest b, windows k, horizon h
+    "day": (7, 28, 8, 28, 2, 91),
+    "week": (52, 8, 2, 13, 2, 26),
+    "month": (12, 6, 2, 6, 2, 12),
+}
 SPEC_DEFAULTS: dict[str, Parameters] = {
-    "day": Parameters(7, 28, 8, 28, 91),
-    "week": Parameters(52, 8, 2, 13, 26),
-    "month": Parameters(12, 6, 2, 6, 12),
+    grain: Parameters(*values) for grain, values in _GRAIN_DEFAULTS.items()
 }
 
 
 @dataclass(frozen=True)
 class TenantSettings:
-    """One tenant's row of the settings seed; None means the grain's default."""
+    """One tenant's row of the settings seed; None means the spec's default."""
 
     grain: Grain = "day"
     season_length: int | None = None
     window_length: int | None = None
     seasons: int | None = None
     backtest_periods: int | None = None
+    backtest_windows: int | None = None
     horizon_periods: int | None = None
+    ses_alpha: float | None = None
+    croston_alpha: float | None = None
+    tsb_demand_alpha: float | None = None
+    tsb_probability_alpha: float | None = None
+    interval_level: float | None = None
 
     def parameters(self) -> Parameters:
         default = SPEC_DEFAULTS[self.grain]
-        return Parameters(
-            season_length=self.season_length or default.season_length,
-            window_length=self.window_length or default.window_length,
-            seasons=self.seasons or default.seasons,
-            backtest_periods=self.backtest_periods or default.backtest_periods,
-            horizon_periods=self.horizon_periods or default.horizon_periods,
-        )
+        chosen = {
+            name: getattr(default, name) if getattr(self, name) is None else getattr(self, name)
+            for name in Parameters.__dataclass_fields__
+        }
+        return Parameters(**chosen)
 
 
 @dataclass(frozen=True)
@@ -96,32 +84,54 @@ class DraftRow:
     forecast_date: dt.date
     step: int
     draft_qty: float
+    lower_qty: float | None
+    upper_qty: float | None
     method: str
+    members: str | None
 
 
 @dataclass(frozen=True)
 class AccuracyRow:
+    """A method's row, or the series' top3_median row (window_1 = its nested scores)."""
+
     tenant_id: str
     sku_id: str
     method: str
-    wape: float | None
-    mae: float
-    bias: float | None
-    holdout_periods: int
+    overall: Totals
+    window_1: Totals | None
+    window_count: int
+    method_rank: int | None
+    nested_rank: int | None
+    is_member: bool
     is_selected: bool
-    absolute_error_total: float
-    error_total: float
-    actual_total: float
+    window_1_covered_periods: int | None = None
+
+    @property
+    def is_nested_member(self) -> bool:
+        return self.nested_rank is not None and self.nested_rank <= 3
+
+    @property
+    def window_1_coverage(self) -> float | None:
+        if self.window_1_covered_periods is None or self.window_1 is None:
+            return None
+        return self.window_1_covered_periods / self.window_1.periods
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    """Per tenant and method, on window 1: summed over the series scored."""
+
+    series_count: int
+    totals: Totals
+    interval_coverage: float | None
+    interval_level: float | None
 
 
 @dataclass
 class Result:
     draft: list[DraftRow] = field(default_factory=list)
     accuracy: list[AccuracyRow] = field(default_factory=list)
-    # (tenant_id, method or "selected") -> (wape, mae, bias, series count)
-    accuracy_by_tenant: dict[tuple[str, str], tuple[float | None, float, float | None, int]] = (
-        field(default_factory=dict)
-    )
+    accuracy_by_tenant: dict[tuple[str, str], RollupRow] = field(default_factory=dict)
     # tenant_id -> first date of T, the last complete period
     history_end: dict[str, dt.date] = field(default_factory=dict)
 
@@ -163,116 +173,6 @@ def history_end(grain: Grain, last_sale_date: dt.date) -> dt.date:
     return shift_period(grain, start, -1)
 
 
-# --- methods ----------------------------------------------------------------
-
-
-def method_forecast(
-    method: str, y: Sequence[float], steps: int, p: Parameters
-) -> list[float] | None:
-    """Forecasts for k = 1..steps after y_1..y_N, or None when the method needs more data.
-
-    Indices follow the spec (1-based y_t), translated to Python lists.
-    """
-    n = len(y)
-    m, w, seasons = p.season_length, p.window_length, p.seasons
-
-    def at(t: int) -> float:  # y_t, 1-based
-        return y[t - 1]
-
-    out: list[float] = []
-    if method == "naive":
-        if n < 1:
-            return None
-        out = [at(n)] * steps
-    elif method == "seasonal_naive":
-        if n < m:
-            return None
-        out = [at(n - m + 1 + ((k - 1) % m)) for k in range(1, steps + 1)]
-    elif method == "window_average":
-        if n < w:
-            return None
-        window = [at(t) for t in range(n - w + 1, n + 1)]
-        out = [sum(window) / w] * steps
-    elif method == "seasonal_window_average":
-        if n < m * seasons:
-            return None
-        for k in range(1, steps + 1):
-            values = [at(n - m + 1 + ((k - 1) % m) - j * m) for j in range(seasons)]
-            out.append(sum(values) / seasons)
-    elif method == "ses":
-        if n < 1:
-            return None
-        level = at(1)
-        for t in range(2, n + 1):
-            level = SES_ALPHA * at(t) + (1 - SES_ALPHA) * level
-        out = [level] * steps
-    elif method == SHORT_HISTORY_METHOD:
-        if n < 1:
-            return None
-        out = [sum(y) / n] * steps
-    else:
-        raise ValueError(f"unknown method {method!r}")
-    return [max(0.0, value) for value in out]
-
-
-@dataclass(frozen=True)
-class Score:
-    method: str
-    wape: float | None
-    mae: float
-    bias: float | None
-    holdout_periods: int
-    absolute_error_total: float
-    error_total: float
-    actual_total: float
-
-
-def backtest(y: Sequence[float], p: Parameters) -> list[Score]:
-    b = p.backtest_periods
-    if len(y) - b < 1:  # nothing left to fit on: no method can be backtested
-        return []
-    fit, holdout = list(y[: len(y) - b]), list(y[len(y) - b :])
-    scores = []
-    for method in METHOD_ORDER:
-        predicted = method_forecast(method, fit, b, p)
-        if predicted is None:
-            continue
-        abs_err = sum(abs(a - f) for a, f in zip(holdout, predicted, strict=True))
-        err = sum(f - a for a, f in zip(holdout, predicted, strict=True))
-        actual = sum(abs(a) for a in holdout)
-        scores.append(
-            Score(
-                method=method,
-                wape=abs_err / actual if actual != 0 else None,
-                mae=abs_err / b,
-                bias=err / actual if actual != 0 else None,
-                holdout_periods=b,
-                absolute_error_total=abs_err,
-                error_total=err,
-                actual_total=actual,
-            )
-        )
-    return scores
-
-
-def _close(value: float, best: float) -> bool:
-    return value <= best + TIE_TOLERANCE * max(1.0, best)
-
-
-def select(scores: Sequence[Score]) -> str:
-    """Lowest WAPE (lowest MAE when WAPE is null); ties to the first in METHOD_ORDER."""
-    if not scores:
-        return SHORT_HISTORY_METHOD
-    with_wape = [s for s in scores if s.wape is not None]
-    if with_wape:
-        best = min(s.wape for s in with_wape)  # type: ignore[type-var]
-        candidates = {s.method for s in with_wape if _close(s.wape, best)}  # type: ignore[arg-type]
-    else:
-        best = min(s.mae for s in scores)
-        candidates = {s.method for s in scores if _close(s.mae, best)}
-    return next(method for method in METHOD_ORDER if method in candidates)
-
-
 # --- the whole pipeline -----------------------------------------------------
 
 
@@ -286,6 +186,77 @@ def _latest(versions: Iterable, key) -> dict:
         if current is None or rank > current[0]:
             winners[k] = (rank, version)
     return {k: v for k, (_, v) in winners.items()}
+
+
+def _series(grain: Grain, by_day: dict[dt.date, Decimal], end: dt.date) -> list[float] | None:
+    """y_1..y_N from the first period with sales to T, periods without sales as 0."""
+    per_period: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for day, qty in by_day.items():
+        per_period[period_start(grain, day)] += qty
+    starts = [s for s in per_period if s <= end]
+    if not starts:
+        return None
+    y: list[float] = []
+    current = min(starts)
+    while current <= end:
+        y.append(float(per_period.get(current, Decimal(0))))
+        current = shift_period(grain, current, 1)
+    return y
+
+
+def _accuracy_rows(tenant: str, sku: str, series: SeriesForecast) -> list[AccuracyRow]:
+    rows = [
+        AccuracyRow(
+            tenant_id=tenant,
+            sku_id=sku,
+            method=score.method,
+            overall=score.overall,
+            window_1=score.window_1,
+            window_count=score.window_count,
+            method_rank=score.rank,
+            nested_rank=score.nested_rank,
+            is_member=score.is_member,
+            is_selected=False,
+        )
+        for score in series.scores
+    ]
+    if series.combined is not None:
+        rows.append(
+            AccuracyRow(
+                tenant_id=tenant,
+                sku_id=sku,
+                method=COMBINATION_METHOD,
+                overall=series.combined,
+                window_1=series.nested,
+                window_count=series.window_count,
+                method_rank=None,
+                nested_rank=None,
+                is_member=False,
+                is_selected=True,
+                window_1_covered_periods=series.nested_covered,
+            )
+        )
+    return rows
+
+
+def _draft_rows(
+    tenant: str, sku: str, grain: Grain, end: dt.date, series: SeriesForecast
+) -> list[DraftRow]:
+    members = ",".join(series.members) or None
+    return [
+        DraftRow(
+            tenant_id=tenant,
+            sku_id=sku,
+            forecast_date=shift_period(grain, end, k),
+            step=k,
+            draft_qty=value,
+            lower_qty=series.lower[k - 1] if series.lower else None,
+            upper_qty=series.upper[k - 1] if series.upper else None,
+            method=series.method,
+            members=members,
+        )
+        for k, value in enumerate(series.draft, start=1)
+    ]
 
 
 def forecast_all(
@@ -303,10 +274,12 @@ def forecast_all(
         daily[tenant][sku][day] += sale.units_sold
 
     result = Result()
+    levels: dict[str, float] = {}
     for tenant in sorted(daily):
         tenant_settings = settings.get(tenant, TenantSettings())
         grain = tenant_settings.grain
         p = tenant_settings.parameters()
+        levels[tenant] = p.interval_level
         last_sale = max(day for by_day in daily[tenant].values() for day in by_day)
         end = history_end(grain, last_sale)
         end_last_day = period_last_day(grain, end)
@@ -319,60 +292,37 @@ def forecast_all(
                     continue
                 if master.discontinued_on is not None and master.discontinued_on <= end_last_day:
                     continue
-            per_period: dict[dt.date, Decimal] = defaultdict(Decimal)
-            for day, qty in daily[tenant][sku].items():
-                per_period[period_start(grain, day)] += qty
-            starts = [s for s in per_period if s <= end]
-            if not starts:
+            y = _series(grain, daily[tenant][sku], end)
+            if y is None:
                 continue
-            y: list[float] = []
-            current = min(starts)
-            while current <= end:
-                y.append(float(per_period.get(current, Decimal(0))))
-                current = shift_period(grain, current, 1)
-
-            scores = backtest(y, p)
-            method = select(scores)
-            for score in scores:
-                result.accuracy.append(
-                    AccuracyRow(
-                        tenant_id=tenant,
-                        sku_id=sku,
-                        method=score.method,
-                        wape=score.wape,
-                        mae=score.mae,
-                        bias=score.bias,
-                        holdout_periods=score.holdout_periods,
-                        is_selected=score.method == method,
-                        absolute_error_total=score.absolute_error_total,
-                        error_total=score.error_total,
-                        actual_total=score.actual_total,
-                    )
-                )
-            values = method_forecast(method, y, p.horizon_periods, p)
-            assert values is not None
-            for k, value in enumerate(values, start=1):
-                result.draft.append(
-                    DraftRow(tenant, sku, shift_period(grain, end, k), k, value, method)
-                )
-
-    totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0, 0])
-    for row in result.accuracy:
-        keys = [(row.tenant_id, row.method)]
-        if row.is_selected:
-            keys.append((row.tenant_id, "selected"))
-        for key in keys:
-            total = totals[key]
-            total[0] += row.absolute_error_total
-            total[1] += row.error_total
-            total[2] += row.actual_total
-            total[3] += row.holdout_periods
-            total[4] += 1
-    for key, (abs_err, err, actual, periods, count) in totals.items():
-        result.accuracy_by_tenant[key] = (
-            abs_err / actual if actual else None,
-            abs_err / periods,
-            err / actual if actual else None,
-            int(count),
-        )
+            series = forecast_series(y, p)
+            result.accuracy.extend(_accuracy_rows(tenant, sku, series))
+            result.draft.extend(_draft_rows(tenant, sku, grain, end, series))
+    result.accuracy_by_tenant = roll_up(result.accuracy, levels)
     return result
+
+
+def roll_up(
+    accuracy: Iterable[AccuracyRow], interval_levels: dict[str, float]
+) -> dict[tuple[str, str], RollupRow]:
+    """Window 1 per tenant and method; top3_median: the nested forecasts and their coverage."""
+    totals: dict[tuple[str, str], Totals] = defaultdict(Totals)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    covered: dict[tuple[str, str], int] = defaultdict(int)
+    for row in accuracy:
+        if row.window_1 is None:  # top3_median of a series with a single window
+            continue
+        key = (row.tenant_id, row.method)
+        totals[key] = totals[key].plus(row.window_1)
+        counts[key] += 1
+        covered[key] += row.window_1_covered_periods or 0
+    rolled = {}
+    for key, total in totals.items():
+        is_combination = key[1] == COMBINATION_METHOD
+        rolled[key] = RollupRow(
+            series_count=counts[key],
+            totals=total,
+            interval_coverage=covered[key] / total.periods if is_combination else None,
+            interval_level=interval_levels[key[0]] if is_combination else None,
+        )
+    return rolled

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any, cast
 
 import duckdb
 
-from reference.forecast import SaleVersion, SkuVersion, TenantSettings
+from reference.forecast import Grain, SaleVersion, SkuVersion, TenantSettings
 
-_PARAMETERS = ("season_length", "window_length", "seasons", "backtest_periods", "horizon_periods")
+_PERIODS = (
+    "season_length",
+    "window_length",
+    "seasons",
+    "backtest_periods",
+    "backtest_windows",
+    "horizon_periods",
+)
+_FRACTIONS = (
+    "ses_alpha",
+    "croston_alpha",
+    "tsb_demand_alpha",
+    "tsb_probability_alpha",
+    "interval_level",
+)
 
 
 def read_tenant_settings(path: Path) -> dict[str, TenantSettings]:
@@ -17,8 +32,16 @@ def read_tenant_settings(path: Path) -> dict[str, TenantSettings]:
     settings: dict[str, TenantSettings] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            overrides = {name: int(row[name]) if row.get(name) else None for name in _PARAMETERS}
-            settings[row["tenant_id"]] = TenantSettings(grain=row["grain"] or "day", **overrides)
+            grain = row["grain"] or "day"
+            if grain not in ("day", "week", "month"):
+                raise ValueError(f"tenant_settings.csv: unknown grain {grain!r}")
+            overrides: dict[str, Any] = {
+                name: int(row[name]) if row.get(name) else None for name in _PERIODS
+            }
+            overrides.update(
+                (name, float(row[name]) if row.get(name) else None) for name in _FRACTIONS
+            )
+            settings[row["tenant_id"]] = TenantSettings(grain=cast(Grain, grain), **overrides)
     return settings
 
 

@@ -81,12 +81,13 @@ def _warehouse_rows(draft, edits, defaults) -> list[tuple]:
     con.execute(ddl_files()["duckdb.sql"])
     con.execute(
         "create table fct_forecast_draft (tenant_id varchar, sku_id varchar, forecast_date date,"
-        " step integer, draft_qty double, method varchar, built_at timestamp)"
+        " step integer, draft_qty double, lower_qty double, upper_qty double, method varchar,"
+        " members varchar, built_at timestamp)"
     )
     for (tenant, sku), series in draft.items():
         for date, step, qty in zip(series.dates, series.steps, series.draft_qty, strict=True):
             con.execute(
-                "insert into fct_forecast_draft values (?, ?, ?, ?, ?, ?, ?)",
+                "insert into fct_forecast_draft values (?, ?, ?, ?, ?, null, null, ?, null, ?)",
                 [tenant, sku, date, step, qty, series.method, BUILT_AT],
             )
     for tenant, by_key in edits.items():

@@ -1,0 +1,104 @@
+{#-
+    The median of three forecasts at every step of a fit:
+
+    - 'top3_median': the members' forecasts, in the final fit (the draft)
+      and in every backtest window (what the interval is built from);
+    - 'nested': the nested members' forecasts in the backtest windows, for
+      series with at least two windows (window 1 is scored, windows 2..k
+      build the nested interval).
+
+    actual_qty is the held-out y of a backtest step, null in the final fit.
+-#}
+
+with
+
+method_forecasts as (
+    select * from {{ ref('int_method_forecasts_computed') }}
+),
+
+ranked_methods as (
+    select * from {{ ref('int_forecast_methods_ranked') }}
+),
+
+series as (
+    select * from {{ ref('int_series_zero_filled') }}
+),
+
+combination_members as (
+    select
+        tenant_id,
+        sku_id,
+        method,
+        'top3_median' as combination
+    from ranked_methods
+    where is_member
+    union all
+    select
+        tenant_id,
+        sku_id,
+        method,
+        'nested' as combination
+    from ranked_methods
+    where is_nested_member
+),
+
+member_forecasts as (
+    select
+        method_forecasts.tenant_id,
+        method_forecasts.sku_id,
+        combination_members.combination,
+        method_forecasts.window_index,
+        method_forecasts.fit_periods,
+        method_forecasts.step,
+        method_forecasts.forecast_qty
+    from method_forecasts
+    inner join combination_members
+        on
+            method_forecasts.tenant_id = combination_members.tenant_id
+            and method_forecasts.sku_id = combination_members.sku_id
+            and method_forecasts.method = combination_members.method
+    where
+        combination_members.combination = 'top3_median'
+        or method_forecasts.window_index >= 1
+),
+
+combined as (
+    select
+        tenant_id,
+        sku_id,
+        combination,
+        window_index,
+        fit_periods,
+        step,
+        count(*) as member_count,
+        median(forecast_qty) as combined_qty
+    from member_forecasts
+    group by
+        tenant_id,
+        sku_id,
+        combination,
+        window_index,
+        fit_periods,
+        step
+),
+
+final as (
+    select
+        combined.tenant_id,
+        combined.sku_id,
+        combined.combination,
+        combined.window_index,
+        combined.step,
+        combined.member_count,
+        cast(combined.combined_qty as {{ type_double() }}) as combined_qty,
+        cast(series.units_sold as {{ type_double() }}) as actual_qty
+    from combined
+    left join series
+        on
+            combined.tenant_id = series.tenant_id
+            and combined.sku_id = series.sku_id
+            and combined.window_index >= 1
+            and combined.fit_periods + combined.step = series.period_index
+)
+
+select * from final
