@@ -266,6 +266,54 @@ def emulator_stop() -> None:
 
 
 @cli.group()
+def postgres() -> None:
+    """A local PostgreSQL 15 server behind the postgres target, on 127.0.0.1.
+
+    Its cluster lives under $FORECAST_HUB_DATA_DIR/postgres; tuning and setup
+    are described in forecast_hub/postgres/tuning.py and server.py.
+    """
+
+
+@postgres.command("start")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port to listen on [default: a free one].",
+)
+def postgres_start(port: int | None) -> None:
+    """Start it (initdb on first use), or find it running; prints the variables to export.
+
+    For example: set -a; eval "$(forecast-hub postgres start)"; set +a
+    """
+    from forecast_hub.postgres.server import server_root, start_server
+
+    root = server_root(_settings().data_dir)
+    state, was_running = start_server(root, port)
+    for line in state.connection.env_lines():
+        click.echo(line)
+    how = "was already running" if was_running else "started"
+    click.echo(
+        f"PostgreSQL 15 {how} on 127.0.0.1:{state.port} (pid {state.pid}, cluster {root});"
+        " stop: forecast-hub postgres stop",
+        err=True,
+    )
+
+
+@postgres.command("stop")
+def postgres_stop() -> None:
+    """Stop the data folder's server; its databases stay on disk for the next start."""
+    from forecast_hub.postgres.server import server_root, stop_server
+
+    state = stop_server(server_root(_settings().data_dir))
+    click.echo(
+        "no PostgreSQL server was running"
+        if state is None
+        else f"stopped the PostgreSQL server on port {state.port}"
+    )
+
+
+@cli.group()
 def snowflake() -> None:
     """Snowflake DDL kept under snowflake/ and hybrid/."""
 
