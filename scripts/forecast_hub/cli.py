@@ -124,11 +124,12 @@ def ingest(bronze: Path | None, silver: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(["duckdb", "emulator", "snowflake"]),
+    type=click.Choice(["duckdb", "emulator", "snowflake", "postgres"]),
     default="duckdb",
     show_default=True,
     help="Warehouse to load silver files into: the embedded DuckDB file, the local "
-    "Snowflake emulator (FORECAST_HUB_EMULATOR_PORT), or a Snowflake account (SNOWFLAKE_*).",
+    "Snowflake emulator (FORECAST_HUB_EMULATOR_PORT), a Snowflake account (SNOWFLAKE_*), "
+    "or a PostgreSQL database (FORECAST_HUB_POSTGRES_*).",
 )
 def land(target: str) -> None:
     """Load new silver files into raw warehouse tables, exactly once.
@@ -140,6 +141,11 @@ def land(target: str) -> None:
         from forecast_hub.land import land_silver
 
         summary = land_silver(_settings())
+    elif target == "postgres":
+        from forecast_hub.postgres import PostgresSettings
+        from forecast_hub.postgres.land import land_postgres
+
+        summary = land_postgres(_settings(), PostgresSettings.from_env())
     else:
         from forecast_hub.snowflake import SnowflakeSettings
         from forecast_hub.snowflake.land import land_target
@@ -151,10 +157,12 @@ def land(target: str) -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(["duckdb"]),
+    type=click.Choice(["duckdb", "postgres"]),
     default="duckdb",
     show_default=True,
-    help="Where to apply: the edits store and the warehouse's planning schema.",
+    help="Where to apply. duckdb: the edits store and the warehouse's planning schema. "
+    "postgres: schema planning of the PostgreSQL database (FORECAST_HUB_POSTGRES_*), "
+    "which is the edits store there; nothing is copied.",
 )
 @click.option(
     "--write-ddl",
@@ -175,6 +183,15 @@ def hybrid(target: str, write_ddl: bool) -> None:
     if write_ddl:
         for path in write_ddl_files():
             click.echo(f"wrote {path}", err=True)
+    if target == "postgres":
+        from forecast_hub.postgres import PostgresSettings
+        from forecast_hub.postgres.hybrid import apply_postgres_hybrid
+
+        applied = apply_postgres_hybrid(PostgresSettings.from_env())
+        for change in applied.changes:
+            click.echo(change, err=True)
+        click.echo(applied.one_line())
+        return
     summary = apply_hybrid(_settings())
     for change in summary.store_changes + summary.warehouse_changes:
         click.echo(change, err=True)
