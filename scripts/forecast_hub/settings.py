@@ -24,7 +24,7 @@ from typing import Literal, TypeVar
 
 from forecast_hub.errors import UserError
 
-WarehouseTarget = Literal["duckdb", "emulator", "snowflake"]
+WarehouseTarget = Literal["duckdb", "emulator", "snowflake", "postgres"]
 HybridTableKind = Literal["hybrid", "standard"]
 EditsDurability = Literal["sync", "async", "local"]
 CacheMode = Literal["auto", "preload", "on_demand"]
@@ -46,7 +46,7 @@ CACHE_MAX_MB_ENV = "FORECAST_HUB_CACHE_MAX_MB"
 CACHE_RELOAD_SECONDS_ENV = "FORECAST_HUB_CACHE_RELOAD_SECONDS"
 CACHE_MODE_ENV = "FORECAST_HUB_CACHE_MODE"
 
-WAREHOUSE_TARGETS: tuple[WarehouseTarget, ...] = ("duckdb", "emulator", "snowflake")
+WAREHOUSE_TARGETS: tuple[WarehouseTarget, ...] = ("duckdb", "emulator", "snowflake", "postgres")
 HYBRID_TABLE_KINDS: tuple[HybridTableKind, ...] = ("hybrid", "standard")
 EDITS_DURABILITIES: tuple[EditsDurability, ...] = ("sync", "async", "local")
 CACHE_MODES: tuple[CacheMode, ...] = ("auto", "preload", "on_demand")

@@ -5,8 +5,9 @@ directory, once on clean files and once with --dirty (every kind of bad file
 and row, duplicates and late corrections); then the draft with its interval,
 the backtest accuracy and the per-tenant roll-up with its coverage must equal
 the independent reference implementation (reference) within 1e-6 for every
-series, at the three grains; and an incremental run of the sales deduplication and fct_sales after a few new
-files must equal a --full-refresh build.
+series, at the three grains; and an incremental run of the sales
+deduplication and fct_sales after a few new files must equal a
+--full-refresh build.
 """
 
 from __future__ import annotations
