@@ -71,7 +71,7 @@ combined as (
         fit_periods,
         step,
         count(*) as member_count,
-        median(forecast_qty) as combined_qty
+        {{ median("forecast_qty") }} as combined_qty
     from member_forecasts
     group by
         tenant_id,

@@ -570,7 +570,11 @@ def test_edits_acknowledged_before_kill_9_are_all_there_after_restart(api: Api) 
     async def stream_then_kill() -> None:
         stop = asyncio.Event()
         tasks = [asyncio.create_task(client(n, stop)) for n in range(10)]
-        await asyncio.sleep(1.0)
+        # Kill once a hundred edits are acknowledged (in well under a second on
+        # a quiet machine; a loaded one gets longer), with writes still in flight.
+        deadline = time.monotonic() + 30
+        while len(acknowledged) <= 100 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         api.server.kill()
         stop.set()
         await asyncio.gather(*tasks)
