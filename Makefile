@@ -53,7 +53,7 @@ unit: $(STAMP)  ## the fast tests only (tests/python/unit)
 # their own dialects.
 # Not hybrid/sqlite.sql: SQLFluff's sqlite dialect reserves the column name
 # action, which SQLite itself accepts.
-lint: $(STAMP)  ## ruff and SQLFluff
+lint: typecheck  ## ruff, mypy and SQLFluff
 	$(BIN)/ruff check scripts tests/python benchmarks
 	$(BIN)/ruff format --check scripts tests/python benchmarks
 	mkdir -p $(FORECAST_HUB_DATA_DIR)/warehouse

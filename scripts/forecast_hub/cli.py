@@ -400,12 +400,12 @@ def snowflake_write_ddl() -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(WAREHOUSE_TARGETS),
+    type=click.Choice(("duckdb", "emulator", "snowflake")),
     default=_setting("target"),
     help="Warehouse whose gold tables to check: the DuckDB file, the emulator or the account"
     f"  [env: {TARGET_ENV}; default: {Settings.target}]",
 )
-def quality(target: WarehouseTarget) -> None:
+def quality(target: Literal["duckdb", "emulator", "snowflake"]) -> None:
     """Great Expectations checkpoint over silver and gold; data docs under
     $FORECAST_HUB_DATA_DIR/quality."""
     from forecast_hub.quality import run_quality_checkpoint
