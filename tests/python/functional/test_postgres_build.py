@@ -287,7 +287,7 @@ def test_an_incremental_build_over_new_files_still_equals_duckdb(builds: Builds)
     for target in ("duckdb", "postgres"):
         landed = builds.forecast_hub("land", "--target", target)
         assert landed.startswith("landed 1 new silver files (4 rows)"), landed
-        builds.dbt(target, "build", "--select", "fct_sales+")
+        builds.dbt(target, "build", "--select", "int_sales_deduplicated+")
 
     for name, statement in GOLD_QUERIES.items():
         assert differences(builds, statement) == [], name
