@@ -9,12 +9,14 @@ atomically; the running API picks the new build up within a second. The
 table it leaves is the record of what was published.
 """
 
+from typing import Any
+
 # Published with every draft row besides the API's own columns: the
 # prediction interval and the methods top3_median combines.
 DRAFT_EXTRA_COLUMNS = ("lower_qty", "upper_qty", "members")
 
 
-def model(dbt, session):
+def model(dbt: Any, session: Any) -> Any:
     dbt.config(materialized="table")
 
     from unittest import mock

@@ -117,30 +117,22 @@ demand_levels as (
     group by tenant_id, sku_id, window_index
 ),
 
-fit_ages as (
-    {{ explode_integer_range('fits_with_reach', '0', 'ages_read - 1', 'age') }}
+fit_observations as (
+    {{ fit_tail('fits_with_reach', 'ages_read') }}
 ),
 
 -- SES of d: only the periods with a demand add to it.
 occurrence_levels as (
     select
-        fit_ages.tenant_id,
-        fit_ages.sku_id,
-        fit_ages.window_index,
+        tenant_id,
+        sku_id,
+        window_index,
         sum(
-            {{ ses_weight(
-                'fit_ages.tsb_probability_alpha', 'fit_ages.age',
-                'fit_ages.fit_periods'
-            ) }}
+            {{ ses_weight('tsb_probability_alpha', 'age', 'fit_periods') }}
         ) as occurrence_level
-    from fit_ages
-    inner join series
-        on
-            fit_ages.tenant_id = series.tenant_id
-            and fit_ages.sku_id = series.sku_id
-            and fit_ages.fit_periods - fit_ages.age = series.period_index
-    where series.units_sold > 0
-    group by fit_ages.tenant_id, fit_ages.sku_id, fit_ages.window_index
+    from fit_observations
+    where units_sold > 0
+    group by tenant_id, sku_id, window_index
 ),
 
 fit_levels as (

@@ -27,27 +27,8 @@ fits_with_reach as (
     from fits
 ),
 
-fit_ages as (
-    {{ explode_integer_range('fits_with_reach', '0', 'ages_read - 1', 'age') }}
-),
-
 fit_observations as (
-    select
-        fit_ages.tenant_id,
-        fit_ages.sku_id,
-        fit_ages.window_index,
-        fit_ages.fit_periods,
-        fit_ages.window_length,
-        fit_ages.ses_alpha,
-        fit_ages.ses_terms,
-        fit_ages.age,
-        cast(series.units_sold as {{ type_double() }}) as units_sold
-    from fit_ages
-    inner join series
-        on
-            fit_ages.tenant_id = series.tenant_id
-            and fit_ages.sku_id = series.sku_id
-            and fit_ages.fit_periods - fit_ages.age = series.period_index
+    {{ fit_tail('fits_with_reach', 'ages_read') }}
 ),
 
 levels as (

@@ -29,28 +29,15 @@ seasonal_fits as (
     where fit_periods >= season_length
 ),
 
-fit_ages as (
-    {{ explode_integer_range('seasonal_fits', '0', 'ages_read - 1', 'age') }}
+fit_observations as (
+    {{ fit_tail('seasonal_fits', 'ages_read') }}
 ),
 
 seasonal_observations as (
     select
-        fit_ages.tenant_id,
-        fit_ages.sku_id,
-        fit_ages.window_index,
-        fit_ages.fit_periods,
-        fit_ages.season_length,
-        fit_ages.seasons,
-        fit_ages.age,
-        fit_ages.season_length - 1 - mod(fit_ages.age, fit_ages.season_length)
-            as season_phase,
-        cast(series.units_sold as {{ type_double() }}) as units_sold
-    from fit_ages
-    inner join series
-        on
-            fit_ages.tenant_id = series.tenant_id
-            and fit_ages.sku_id = series.sku_id
-            and fit_ages.fit_periods - fit_ages.age = series.period_index
+        *,
+        season_length - 1 - mod(age, season_length) as season_phase
+    from fit_observations
 ),
 
 seasonal_profiles as (

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -66,7 +67,7 @@ class Pipeline:
         logs = ["--log-path", str(self.data_dir / "logs")]
         self._run([*_dbt_command(), *args, *target, *logs])
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
         con = duckdb.connect(str(self.warehouse), read_only=True)
         try:
             return con.sql(sql).fetchall()
@@ -114,7 +115,8 @@ def dirty_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
 
 @pytest.fixture(scope="module", params=["clean", "dirty"])
 def pipeline(request: pytest.FixtureRequest) -> Pipeline:
-    return request.getfixturevalue(f"{request.param}_pipeline")
+    built: Pipeline = request.getfixturevalue(f"{request.param}_pipeline")
+    return built
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +136,10 @@ def test_tenants_forecast_at_all_three_grains(pipeline: Pipeline) -> None:
     assert sorted(grains.values()) == ["day", "month", "week"]
 
 
-def _wrong(built: dict, expected: dict, exact_from: int) -> list:
+Rows = dict[tuple[Any, ...], tuple[Any, ...]]
+
+
+def _wrong(built: Rows, expected: Rows, exact_from: int) -> list[tuple[Any, ...]]:
     """Rows whose first exact_from values differ by more than 1e-6 or the rest at all."""
     return [
         (key, built[key], want)
@@ -169,7 +174,7 @@ def test_draft_and_interval_equal_the_reference_for_every_series(
     assert _wrong(built, expected, exact_from=3) == []
 
 
-def _accuracy_values(row: AccuracyRow) -> tuple:
+def _accuracy_values(row: AccuracyRow) -> tuple[Any, ...]:
     window_1 = row.window_1
     return (
         row.overall.wape,
@@ -276,7 +281,12 @@ def test_incremental_fct_sales_equals_a_full_refresh(clean_pipeline: Pipeline) -
     new_key = (tenant, of_tenant[0][1], of_tenant[0][2], last_date + dt.timedelta(days=1))
     assert new_key not in {line[:4] for line in lines}
 
-    def row(line, units, updated_at, sale_date=None) -> dict[str, object]:
+    def row(
+        line: tuple[Any, ...],
+        units: float,
+        updated_at: dt.datetime,
+        sale_date: dt.date | None = None,
+    ) -> dict[str, object]:
         return {
             "sku_code": line[1],
             "location_code": line[2],

@@ -5,10 +5,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from reference.backtest import SeriesForecast, Totals, forecast_series
 from reference.methods import COMBINATION_METHOD, Parameters
@@ -176,9 +176,14 @@ def history_end(grain: Grain, last_sale_date: dt.date) -> dt.date:
 # --- the whole pipeline -----------------------------------------------------
 
 
-def _latest(versions: Iterable, key) -> dict:
+Version = TypeVar("Version", SaleVersion, SkuVersion)
+
+
+def _latest(
+    versions: Iterable[Version], key: Callable[[Version], tuple[Any, ...]]
+) -> dict[tuple[Any, ...], Version]:
     """Per natural key, the version with the latest updated_at, then file, then line."""
-    winners: dict = {}
+    winners: dict[tuple[Any, ...], tuple[tuple[Any, ...], Version]] = {}
     for version in versions:
         k = key(version)
         rank = (version.updated_at, version.source_file_seq, version.source_line)

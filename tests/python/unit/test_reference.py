@@ -191,7 +191,9 @@ def test_history_end_is_the_last_complete_period(
     assert history_end(grain, last_sale) == expected  # type: ignore[arg-type]
 
 
-def _sale(sku: str, day: dt.date, units: int, updated: int = 1, seq: int = 1, line: int = 2):
+def _sale(
+    sku: str, day: dt.date, units: int, updated: int = 1, seq: int = 1, line: int = 2
+) -> SaleVersion:
     return SaleVersion(
         "t", sku, "l1", day, Decimal(units), dt.datetime(2024, 1, updated), seq, line
     )
