@@ -45,6 +45,11 @@ PERSIST_EVERY_SECONDS_ENV = "FORECAST_HUB_PERSIST_EVERY_SECONDS"
 CACHE_MAX_MB_ENV = "FORECAST_HUB_CACHE_MAX_MB"
 CACHE_RELOAD_SECONDS_ENV = "FORECAST_HUB_CACHE_RELOAD_SECONDS"
 CACHE_MODE_ENV = "FORECAST_HUB_CACHE_MODE"
+POSTGRES_HOST_ENV = "FORECAST_HUB_POSTGRES_HOST"
+POSTGRES_PORT_ENV = "FORECAST_HUB_POSTGRES_PORT"
+POSTGRES_USER_ENV = "FORECAST_HUB_POSTGRES_USER"
+POSTGRES_PASSWORD_ENV = "FORECAST_HUB_POSTGRES_PASSWORD"
+POSTGRES_DATABASE_ENV = "FORECAST_HUB_POSTGRES_DATABASE"
 
 WAREHOUSE_TARGETS: tuple[WarehouseTarget, ...] = ("duckdb", "emulator", "snowflake", "postgres")
 HYBRID_TABLE_KINDS: tuple[HybridTableKind, ...] = ("hybrid", "standard")
@@ -137,6 +142,24 @@ class Settings:
     when asked for, least recently used evicted) or auto (preload when the draft fits
     in FORECAST_HUB_CACHE_MAX_MB). Validated here; no command reads it yet."""
 
+    postgres_host: str | None = None
+    """FORECAST_HUB_POSTGRES_HOST: the postgres target's server, read by `land`,
+    `hybrid` and dbt's postgres profile; None is the server `postgres start` runs for
+    the data folder, else 127.0.0.1."""
+
+    postgres_port: int | None = None
+    """FORECAST_HUB_POSTGRES_PORT: its port; None as for the host, else 5432."""
+
+    postgres_user: str | None = None
+    """FORECAST_HUB_POSTGRES_USER: who connects; None is forecast_hub."""
+
+    postgres_password: str | None = field(default=None, repr=False)
+    """FORECAST_HUB_POSTGRES_PASSWORD: that user's password (a secret: never shown);
+    None is the one `postgres start` kept beside its cluster, or none."""
+
+    postgres_database: str | None = None
+    """FORECAST_HUB_POSTGRES_DATABASE: the database; None is forecast_hub."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The settings of ``env`` (default: the process environment); SettingsError if bad."""
@@ -162,6 +185,11 @@ class Settings:
             cache_reload_seconds=_seconds(values, CACHE_RELOAD_SECONDS_ENV)
             or cls.cache_reload_seconds,
             cache_mode=_choice(values, CACHE_MODE_ENV, CACHE_MODES) or cls.cache_mode,
+            postgres_host=_text(values, POSTGRES_HOST_ENV),
+            postgres_port=_port(values, POSTGRES_PORT_ENV),
+            postgres_user=_text(values, POSTGRES_USER_ENV),
+            postgres_password=_text(values, POSTGRES_PASSWORD_ENV),
+            postgres_database=_text(values, POSTGRES_DATABASE_ENV),
         )
 
     @property

@@ -16,15 +16,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from forecast_hub.errors import UserError
-from forecast_hub.settings import DATA_DIR_ENV
+from forecast_hub.settings import (
+    DATA_DIR_ENV,
+    EDITS_STORE_ENV,
+    POSTGRES_DATABASE_ENV,
+    POSTGRES_HOST_ENV,
+    POSTGRES_PASSWORD_ENV,
+    POSTGRES_PORT_ENV,
+    POSTGRES_USER_ENV,
+    Settings,
+)
 
-HOST_ENV = "FORECAST_HUB_POSTGRES_HOST"
-PORT_ENV = "FORECAST_HUB_POSTGRES_PORT"
-USER_ENV = "FORECAST_HUB_POSTGRES_USER"
-PASSWORD_ENV = "FORECAST_HUB_POSTGRES_PASSWORD"
-DATABASE_ENV = "FORECAST_HUB_POSTGRES_DATABASE"
-EDITS_STORE_ENV = "FORECAST_HUB_EDITS_STORE"
+HOST_ENV = POSTGRES_HOST_ENV
+PORT_ENV = POSTGRES_PORT_ENV
+USER_ENV = POSTGRES_USER_ENV
+PASSWORD_ENV = POSTGRES_PASSWORD_ENV
+DATABASE_ENV = POSTGRES_DATABASE_ENV
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5432
@@ -45,16 +52,18 @@ class PostgresSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PostgresSettings:
+        """The FORECAST_HUB_POSTGRES_* settings (read and checked by the one settings
+        object), over the data folder's own server, over the defaults."""
         values = os.environ if env is None else env
-        local = None if values.get(HOST_ENV) else _local_server(values)
+        settings = Settings.from_env(values)
+        local = None if settings.postgres_host else _local_server(values)
         fallback = local or cls()
-        port_text = values.get(PORT_ENV)
         return cls(
-            host=values.get(HOST_ENV) or fallback.host,
-            port=_port(port_text) if port_text else fallback.port,
-            user=values.get(USER_ENV) or fallback.user,
-            password=values.get(PASSWORD_ENV) or fallback.password,
-            database=values.get(DATABASE_ENV) or fallback.database,
+            host=settings.postgres_host or fallback.host,
+            port=settings.postgres_port or fallback.port,
+            user=settings.postgres_user or fallback.user,
+            password=settings.postgres_password or fallback.password,
+            database=settings.postgres_database or fallback.database,
         )
 
     def url(self, *, with_password: bool = True) -> str:
@@ -90,12 +99,6 @@ class PostgresSettings:
             lines.append(f"{PASSWORD_ENV}={self.password}")
         lines += [f"{DATABASE_ENV}={self.database}", f"{EDITS_STORE_ENV}={self.url()}"]
         return lines
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise UserError(f"{PORT_ENV} must be a port number (1-65535), not {text!r}")
-    return int(text)
 
 
 def _local_server(env: Mapping[str, str]) -> PostgresSettings | None:
