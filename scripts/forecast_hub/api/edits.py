@@ -605,27 +605,12 @@ class EditsStore:
         ).fetchall()
         return [
             LogEntry(
-                log_id,
-                sku_id,
-                dt.date.fromisoformat(date),
-                action,
-                old_qty,
-                new_qty,
-                reason,
-                edited_by,
-                parse_timestamp(edited_at),
-                version,
+                row[0],
+                row[1],
+                dt.date.fromisoformat(row[2]),
+                *row[3:8],  # action, old_qty, new_qty, reason, edited_by
+                parse_timestamp(row[8]),
+                row[9],
             )
-            for (
-                log_id,
-                sku_id,
-                date,
-                action,
-                old_qty,
-                new_qty,
-                reason,
-                edited_by,
-                edited_at,
-                version,
-            ) in rows
+            for row in rows
         ]

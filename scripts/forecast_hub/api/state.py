@@ -25,7 +25,7 @@ from forecast_hub.api.snapshot import DraftSnapshot, current_build_id, load_snap
 from forecast_hub.api.tokens import TokenRegistry
 from forecast_hub.objectstore import ObjectStore, ObjectStoreError
 from forecast_hub.objectstore.drafts import fetch_current_build
-from forecast_hub.objectstore.persistence import edits_persistence
+from forecast_hub.objectstore.operations import edits_persistence
 
 log = logging.getLogger("forecast_hub.api")
 

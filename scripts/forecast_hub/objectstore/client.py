@@ -15,6 +15,7 @@ could find its own first attempt and look overtaken. Callers retry, and an
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,19 @@ class StoredObject:
     metadata: dict[str, str]
 
 
+_SESSIONS: dict[str, Any] = {}
+_SESSION_LOCK = threading.Lock()
+
+
 def _client(connect_timeout: float, read_timeout: float) -> Any:
+    """A client of one session per process: its service model is loaded once."""
     import boto3
     from botocore.config import Config
+
+    with _SESSION_LOCK:
+        session = _SESSIONS.get("s3")
+        if session is None:
+            session = _SESSIONS["s3"] = boto3.session.Session()
 
     config = Config(
         connect_timeout=connect_timeout,
@@ -69,7 +80,8 @@ def _client(connect_timeout: float, read_timeout: float) -> Any:
         max_pool_connections=32,
     )
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return boto3.session.Session().client("s3", region_name=region, config=config)
+    with _SESSION_LOCK:
+        return session.client("s3", region_name=region, config=config)
 
 
 class ObjectStore:

@@ -38,9 +38,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from forecast_hub.api.persistence import Fenced, StorageUnavailable
 from forecast_hub.hybrid.store import connect_store
@@ -67,37 +66,21 @@ from forecast_hub.objectstore.restore import (
     remote_change_seqs,
 )
 
+if TYPE_CHECKING:
+    from forecast_hub.objectstore.operations import PersistReport
+
 log = logging.getLogger("forecast_hub.objectstore")
 
 Mode = Literal["sync", "async"]
 SETTLE_SECONDS = 5.0
 START_SECONDS = 20.0
-SNAPSHOT_EVERY_CHANGES = 200
+# A snapshot when the change objects since the last one are many, or weigh a
+# quarter of it: a cold start then reads at most about that many objects.
+SNAPSHOT_MIN_CHANGES = 50
+SNAPSHOT_MAX_CHANGES = 1000
 SNAPSHOT_MIN_BYTES = 1 << 20
 BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class PersistReport:
-    """What one persist uploaded."""
-
-    change_seq: int | None
-    writes: int
-    snapshot_seq: int | None
-    snapshot_bytes: int
-    removed: int
-
-    def one_line(self, where: str) -> str:
-        parts = []
-        if self.change_seq is not None:
-            parts.append(f"change {self.change_seq} ({self.writes} writes)")
-        if self.snapshot_seq is not None:
-            parts.append(
-                f"a snapshot of change {self.snapshot_seq} ({self.snapshot_bytes / 1e6:.1f} MB),"
-                f" removing {self.removed} change objects it covers"
-            )
-        return f"uploaded {' and '.join(parts) or 'nothing: all persisted'} to {where}"
 
 
 @contextlib.contextmanager
@@ -460,8 +443,9 @@ class EditsPersistence:
 
     def _snapshot_due(self) -> bool:
         count, size = self._since_snapshot
-        return count >= SNAPSHOT_EVERY_CHANGES or (
-            count > 0 and size >= max(SNAPSHOT_MIN_BYTES, self._snapshot_bytes // 4)
+        heavy = size >= self._snapshot_bytes // 4
+        return count >= SNAPSHOT_MAX_CHANGES or (
+            count > 0 and heavy and (count >= SNAPSHOT_MIN_CHANGES or size >= SNAPSHOT_MIN_BYTES)
         )
 
     def snapshot(self) -> tuple[int, int, int]:
@@ -518,6 +502,8 @@ class EditsPersistence:
         return covered.seq, len(body), len(stale)
 
     def persist_now(self) -> PersistReport:
+        from forecast_hub.objectstore.operations import PersistReport
+
         """What `edits persist` and a stopping server do: the queue, then a snapshot."""
         seq, writes = self.persist_queue() if self.mode == "async" else (None, 0)
         snapshot_seq, size, removed = self.snapshot()
@@ -568,8 +554,9 @@ class EditsPersistence:
 
     def rebuild(self) -> Restored:
         """The bucket's edits store in a file beside ours (a fenced reload installs it)."""
-        self._close_conn()
-        return build_from_bucket(self.store, self.path, self.schema)
+        with self._lock:
+            self._close_conn()
+            return build_from_bucket(self.store, self.path, self.schema)
 
     def health(self) -> dict[str, Any]:
         last = self.last_persisted_at
@@ -602,17 +589,3 @@ def _parse(stored: str | None) -> dt.datetime | None:
     from forecast_hub.hybrid.store import parse_timestamp
 
     return parse_timestamp(stored) if stored else None
-
-
-def edits_persistence(
-    object_store: str | None,
-    durability: str,
-    path: Path,
-    every_writes: int = 10,
-    every_seconds: float = 300.0,
-) -> EditsPersistence | None:
-    """The persistence asked for: None for local durability or without an object store."""
-    if object_store is None or durability not in ("sync", "async"):
-        return None
-    mode: Mode = "sync" if durability == "sync" else "async"
-    return EditsPersistence(ObjectStore(object_store), path, mode, every_writes, every_seconds)

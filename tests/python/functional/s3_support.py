@@ -10,6 +10,7 @@ its answer: the write lands, the writer never hears so).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -170,10 +171,8 @@ class FaultProxy:
 
 
 def _close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
 
 
