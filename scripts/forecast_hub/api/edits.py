@@ -603,14 +603,20 @@ class EditsStore:
             " order by log_id limit ?",
             (tenant_id, format_timestamp(since) if since else "", after, limit),
         ).fetchall()
-        return [
-            LogEntry(
-                row[0],
-                row[1],
-                dt.date.fromisoformat(row[2]),
-                *row[3:8],  # action, old_qty, new_qty, reason, edited_by
-                parse_timestamp(row[8]),
-                row[9],
-            )
-            for row in rows
-        ]
+        return [_log_entry(row) for row in rows]
+
+
+def _log_entry(row: tuple[Any, ...]) -> LogEntry:
+    log_id, sku_id, date, action, old_qty, new_qty, reason, edited_by, edited_at, version = row
+    return LogEntry(
+        log_id,
+        sku_id,
+        dt.date.fromisoformat(date),
+        action,
+        old_qty,
+        new_qty,
+        reason,
+        edited_by,
+        parse_timestamp(edited_at),
+        version,
+    )
