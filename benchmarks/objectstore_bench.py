@@ -179,6 +179,7 @@ def _collect(answers: Any, lines: list[str]) -> None:
 
 def kill_trials(folder: Path, endpoint: str, trials: int) -> dict[str, Any]:
     url = new_bucket()
+    folder.mkdir(parents=True)
     zygote = subprocess.Popen(
         [sys.executable, str(WORKER), "--zygote"],
         stdin=subprocess.PIPE,
@@ -243,6 +244,12 @@ def kill_trials(folder: Path, endpoint: str, trials: int) -> dict[str, Any]:
     }
 
 
+def step(report: dict[str, Any], name: str, value: Any) -> None:
+    """Each figure as soon as it is measured (stderr), all of them at the end (stdout)."""
+    report[name] = value
+    print(f"{name}: {json.dumps(value)}", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--store-mb", type=int, default=50)
@@ -257,16 +264,15 @@ def main() -> None:
         moto, endpoint = start_moto(folder)
         os.environ.update({**KEYS, "AWS_ENDPOINT_URL": endpoint})
         try:
-            report: dict[str, Any] = {"cold_start": cold_start(folder / "cold", args.store_mb)}
-            report["local"] = serve_and_measure(
-                folder / "local", {"FORECAST_HUB_EDITS_DURABILITY": "local"}, args
-            )
-            report["sync"] = serve_and_measure(
-                folder / "sync", {"FORECAST_HUB_OBJECT_STORE": new_bucket()}, args
-            )
+            report: dict[str, Any] = {}
+            step(report, "cold_start", cold_start(folder / "cold", args.store_mb))
+            local_env = {"FORECAST_HUB_EDITS_DURABILITY": "local"}
+            step(report, "local", serve_and_measure(folder / "local", local_env, args))
+            sync_env = {"FORECAST_HUB_OBJECT_STORE": new_bucket()}
+            step(report, "sync", serve_and_measure(folder / "sync", sync_env, args))
             local, sync = report["local"]["edits_per_second"], report["sync"]["edits_per_second"]
-            report["sync_over_local"] = round(sync / local, 3) if local else None
-            report["kill_9"] = kill_trials(folder / "kills", endpoint, args.trials)
+            step(report, "sync_over_local", round(sync / local, 3) if local else None)
+            step(report, "kill_9", kill_trials(folder / "kills", endpoint, args.trials))
         finally:
             moto.terminate()
             moto.wait(timeout=30)
