@@ -12,7 +12,7 @@ export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 # Demo size: a few tenants, a year and a half of daily sales.
 DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
 
-.PHONY: help setup demo serve test unit lint typecheck format docs bench bench-api clean
+.PHONY: help setup demo serve test unit lint typecheck format docs bench bench-api bench-objectstore clean
 
 help:  ## list the targets (the default)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -83,6 +83,10 @@ bench: $(STAMP)  ## ingest throughput against a plain DuckDB copy
 # Edit-to-visible and read latency, and durable edits per second, of the API.
 bench-api: $(STAMP)  ## API latency and edits per second
 	$(BIN)/python benchmarks/api_load.py
+
+# Object storage on a local moto server: a cold start, sync against local, kill -9 trials.
+bench-objectstore: $(STAMP)  ## cold start, sync edits against local, 200 kill -9 trials
+	$(BIN)/python benchmarks/objectstore_bench.py
 
 clean:  ## remove ./data and dbt's build folders
 	rm -rf $(DATA) target logs dbt_packages .pytest_cache .ruff_cache

@@ -276,6 +276,20 @@ def token_add(tenant: str, user: str) -> None:
 
 
 @cli.group()
+def edits() -> None:
+    """The embedded edits store in object storage (FORECAST_HUB_OBJECT_STORE)."""
+
+
+@edits.command("persist")
+def edits_persist() -> None:
+    """Push the edits store to object storage now: what async durability has queued,
+    then a snapshot; prints what it uploaded. Safe while `serve` runs."""
+    from forecast_hub.objectstore.operations import persist_edits_store
+
+    click.echo(persist_edits_store(_settings()))
+
+
+@cli.group()
 def emulator() -> None:
     """The local Snowflake emulator (fakesnow) behind the emulator target, on 127.0.0.1."""
 

@@ -111,22 +111,22 @@ class Settings:
 
     object_store: str | None = None
     """FORECAST_HUB_OBJECT_STORE: s3://bucket/prefix to publish drafts to and persist
-    the embedded edits store in; None is local disk only. Validated here; no command
-    reads it yet."""
+    the embedded edits store in; None is local disk only. Read by the publishing model,
+    `serve` and `edits persist`."""
 
     edits_durability: EditsDurability | None = None
     """FORECAST_HUB_EDITS_DURABILITY: when an edit is acknowledged (sync: once in object
     storage; async: persisted in batches; local: fsync to local disk); None is sync
-    with an object store, local without (see ``durability``). Validated here; no
-    command reads it yet (the API acknowledges after a local fsync)."""
+    with an object store, local without (see ``durability``). Read by `serve` and
+    `edits persist`."""
 
     persist_every_writes: int = 10
     """FORECAST_HUB_PERSIST_EVERY_WRITES: async durability persists after this many
-    writes. Validated here; no command reads it yet."""
+    writes. Read by `serve`."""
 
     persist_every_seconds: float = 300.0
     """FORECAST_HUB_PERSIST_EVERY_SECONDS: async durability persists after this many
-    seconds. Validated here; no command reads it yet."""
+    seconds. Read by `serve`."""
 
     cache_max_mb: int = 512
     """FORECAST_HUB_CACHE_MAX_MB: the memory the API's forecast cache may use. Validated

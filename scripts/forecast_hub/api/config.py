@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forecast_hub.hybrid.store import edits_store_path
-from forecast_hub.settings import Settings
+from forecast_hub.settings import EditsDurability, Settings
 
 MAX_EDITS_PER_REQUEST = 10_000
 # 10,000 edits with 500-character reasons fit with room to spare; anything
@@ -29,6 +29,13 @@ class ApiConfig:
     max_body_bytes: int = MAX_BODY_BYTES
     max_edits: int = MAX_EDITS_PER_REQUEST
     snapshot_poll_seconds: float = 0.5
+    object_store: str | None = None
+    """s3://bucket/prefix: drafts are fetched from there, edits persisted there."""
+    durability: EditsDurability = "local"
+    persist_every_writes: int = 10
+    persist_every_seconds: float = 300.0
+    bucket_poll_seconds: float = 3600.0
+    """How often a newer build is looked for in the object store."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiConfig:
@@ -36,4 +43,9 @@ class ApiConfig:
             edits_store=edits_store_path(settings),
             serving_dir=serving_dir(settings),
             tokens_file=settings.tokens_file,
+            object_store=settings.object_store,
+            durability=settings.durability,
+            persist_every_writes=settings.persist_every_writes,
+            persist_every_seconds=settings.persist_every_seconds,
+            bucket_poll_seconds=settings.cache_reload_seconds,
         )

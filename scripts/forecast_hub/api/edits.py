@@ -8,6 +8,11 @@ acknowledges many edits. Only after the commit returns are the changes put
 into the in-memory cache, on the event loop's thread, together with the
 answers: a read that starts after an acknowledgement sees the edit, and a
 read never sees half of a request.
+
+With a ``Persistence`` (an object store, ``forecast_hub.objectstore``), each
+batch's rows are handed to it inside the transaction, before the commit: in
+sync durability it uploads them there, and a batch it cannot make durable
+is rolled back and refused, so it is neither visible nor stored.
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forecast_hub.api.persistence import Fenced as Fenced
+from forecast_hub.api.persistence import Persistence, reload_from_object_store
+from forecast_hub.api.persistence import StorageUnavailable as StorageUnavailable
 from forecast_hub.hybrid.migrate import migrate_sqlite
 from forecast_hub.hybrid.store import connect_store, format_timestamp, parse_timestamp
 from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER, HybridSchema
+from forecast_hub.objectstore.changes import INSERT_LOG, UPSERT_EDIT, UPSERT_PREFS, ChangeSet
 
 MAX_BATCH_EDITS = 20_000
 _STOP = object()
+_RELOAD = object()
 
 
 @dataclass(frozen=True)
@@ -112,10 +122,6 @@ class PrefsSaved:
 Result = Applied | Conflict | Removed | NothingToRemove | PrefsSaved
 
 
-class StorageUnavailable(Exception):
-    """The store could not commit; nothing of the request was applied."""
-
-
 @dataclass(frozen=True)
 class LogEntry:
     log_id: int
@@ -156,24 +162,6 @@ _SELECT_EDIT = (
     "select manual_qty, reason, edited_by, edited_at, version, is_removed"
     " from manual_edits_ht where tenant_id = ? and sku_id = ? and forecast_date = ?"
 )
-_UPSERT_EDIT = (
-    "insert into manual_edits_ht (tenant_id, sku_id, forecast_date, manual_qty, reason,"
-    " edited_by, edited_at, version, is_removed) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " on conflict (tenant_id, sku_id, forecast_date) do update set"
-    " manual_qty = excluded.manual_qty, reason = excluded.reason,"
-    " edited_by = excluded.edited_by, edited_at = excluded.edited_at,"
-    " version = excluded.version, is_removed = excluded.is_removed"
-)
-_INSERT_LOG = (
-    "insert into manual_edit_log_ht (log_id, tenant_id, sku_id, forecast_date, action,"
-    " old_qty, new_qty, reason, edited_by, edited_at, version)"
-    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_UPSERT_PREFS = (
-    "insert into user_prefs_ht (tenant_id, user_id, show_manual, updated_at)"
-    " values (?, ?, ?, ?) on conflict (tenant_id, user_id) do update set"
-    " show_manual = excluded.show_manual, updated_at = excluded.updated_at"
-)
 
 
 def _stored(row: tuple[Any, ...]) -> StoredEdit:
@@ -193,6 +181,8 @@ class _Transaction:
         self.now = now
         self.now_text = format_timestamp(now)
         self.next_log_id = next_log_id
+        self.changes = ChangeSet()
+        """Every row the batch wrote, for its persistence."""
 
     def current(self, tenant_id: str, sku_id: str, date: dt.date) -> StoredEdit | None:
         row = self.conn.execute(_SELECT_EDIT, (tenant_id, sku_id, date.isoformat())).fetchone()
@@ -252,8 +242,11 @@ class _Transaction:
             )
             changes.edits.append((job.tenant_id, edit.sku_id, edit.forecast_date, stored))
             applied.append((edit, stored))
-        self.conn.executemany(_UPSERT_EDIT, edit_rows)
-        self.conn.executemany(_INSERT_LOG, log_rows)
+        self.conn.executemany(UPSERT_EDIT, edit_rows)
+        self.conn.executemany(INSERT_LOG, log_rows)
+        self.changes.edits.extend(edit_rows)
+        self.changes.log.extend(log_rows)
+        self.changes.writes += 1
         return Applied(tuple(applied)), changes
 
     def remove(self, job: RemoveEdit) -> tuple[Result, _Changes]:
@@ -263,33 +256,45 @@ class _Transaction:
         version = current.version + 1
         stored = StoredEdit(None, None, job.user_id, self.now, version, True)
         date = job.forecast_date.isoformat()
-        self.conn.execute(
-            _UPSERT_EDIT,
-            (job.tenant_id, job.sku_id, date, None, None, job.user_id, self.now_text, version, 1),
+        edit_row = (
+            job.tenant_id,
+            job.sku_id,
+            date,
+            None,
+            None,
+            job.user_id,
+            self.now_text,
+            version,
+            1,
         )
         (log_id,) = self.log_ids(1)
-        self.conn.execute(
-            _INSERT_LOG,
-            (
-                log_id,
-                job.tenant_id,
-                job.sku_id,
-                date,
-                "remove",
-                current.manual_qty,
-                None,
-                None,
-                job.user_id,
-                self.now_text,
-                version,
-            ),
+        log_row = (
+            log_id,
+            job.tenant_id,
+            job.sku_id,
+            date,
+            "remove",
+            current.manual_qty,
+            None,
+            None,
+            job.user_id,
+            self.now_text,
+            version,
         )
+        self.conn.execute(UPSERT_EDIT, edit_row)
+        self.conn.execute(INSERT_LOG, log_row)
+        self.changes.edits.append(edit_row)
+        self.changes.log.append(log_row)
+        self.changes.writes += 1
         changes = _Changes(edits=[(job.tenant_id, job.sku_id, job.forecast_date, stored)])
         return Removed(stored), changes
 
     def set_prefs(self, job: SetPrefs) -> tuple[Result, _Changes]:
         stored = None if job.show_manual is None else int(job.show_manual)
-        self.conn.execute(_UPSERT_PREFS, (job.tenant_id, job.user_id, stored, self.now_text))
+        prefs_row = (job.tenant_id, job.user_id, stored, self.now_text)
+        self.conn.execute(UPSERT_PREFS, prefs_row)
+        self.changes.prefs.append(prefs_row)
+        self.changes.writes += 1
         return PrefsSaved(job.show_manual), _Changes(
             prefs=[(job.tenant_id, job.user_id, job.show_manual)]
         )
@@ -302,6 +307,34 @@ class _Transaction:
         return self.set_prefs(job)
 
 
+EditsCache = tuple[
+    dict[str, dict[tuple[str, dt.date], StoredEdit]],
+    dict[tuple[str, str], bool | None],
+    dict[str, dt.datetime],
+]
+
+
+def load_cache(conn: sqlite3.Connection) -> EditsCache:
+    """The cache of a database: edits by tenant, preferences, each tenant's latest edit."""
+    edits: dict[str, dict[tuple[str, dt.date], StoredEdit]] = {}
+    prefs: dict[tuple[str, str], bool | None] = {}
+    edits_as_of: dict[str, dt.datetime] = {}
+    for tenant_id, sku_id, date, *rest in conn.execute(
+        "select tenant_id, sku_id, forecast_date, manual_qty, reason, edited_by,"
+        " edited_at, version, is_removed from manual_edits_ht"
+    ):
+        stored = _stored(tuple(rest))
+        edits.setdefault(tenant_id, {})[(sku_id, dt.date.fromisoformat(date))] = stored
+        latest = edits_as_of.get(tenant_id)
+        if latest is None or stored.edited_at > latest:
+            edits_as_of[tenant_id] = stored.edited_at
+    for tenant_id, user_id, show_manual in conn.execute(
+        "select tenant_id, user_id, show_manual from user_prefs_ht"
+    ):
+        prefs[(tenant_id, user_id)] = _bool_or_none(show_manual)
+    return edits, prefs, edits_as_of
+
+
 def _weight(job: Job) -> int:
     return len(job.edits) if isinstance(job, PutEdits) else 1
 
@@ -309,9 +342,12 @@ def _weight(job: Job) -> int:
 class EditsStore:
     """Edits, preferences and the log: written by one thread, read from memory."""
 
-    def __init__(self, path: Path, schema: HybridSchema = SCHEMA) -> None:
+    def __init__(
+        self, path: Path, schema: HybridSchema = SCHEMA, persistence: Persistence | None = None
+    ) -> None:
         self.path = path
         self.schema = schema
+        self.persistence = persistence
         self.edits: dict[str, dict[tuple[str, dt.date], StoredEdit]] = {}
         self.prefs: dict[tuple[str, str], bool | None] = {}
         self.edits_as_of: dict[str, dt.datetime] = {}
@@ -327,43 +363,50 @@ class EditsStore:
     # -- lifecycle -----------------------------------------------------------------
 
     def open(self) -> None:
-        """Migrate the store forward, load the cache and start the writer (on the loop)."""
+        """Restore from the object store if there is one, migrate the store forward, load
+        the cache and start the writer (on the loop)."""
         self._loop = asyncio.get_running_loop()
-        writer = connect_store(self.path)
+        if self.persistence is not None:
+            self.persistence.prepare()
+        writer = self._connect()
         migrate_sqlite(writer, self.schema)
-        self._reader = connect_store(self.path)
-        self._load()
+        self._reader = self._connect()
+        self.edits, self.prefs, self.edits_as_of = load_cache(self._reader)
+        if self.persistence is not None:
+            self.persistence.start(lambda: self._queue.put(_RELOAD))
         self._thread = threading.Thread(
             target=self._run, args=(writer,), name="edits-writer", daemon=True
         )
         self._thread.start()
 
+    def _connect(self) -> sqlite3.Connection:
+        conn = connect_store(self.path)
+        if self.persistence is not None and self.persistence.mode == "sync":
+            # Durable once in the bucket: a commit lost here is restored from there.
+            conn.execute("pragma synchronous = normal")
+        return conn
+
     def close(self) -> None:
-        """Finish every queued change, then stop the writer."""
+        """Finish every queued change, stop the writer, then persist what it left."""
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+        if self.persistence is not None:
+            self.persistence.close()
+        self.close_reader()
+
+    def open_reader(self) -> None:
+        self._reader = self._connect()
+
+    def close_reader(self) -> None:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
 
-    def _load(self) -> None:
-        assert self._reader is not None
-        for tenant_id, sku_id, date, *rest in self._reader.execute(
-            "select tenant_id, sku_id, forecast_date, manual_qty, reason, edited_by,"
-            " edited_at, version, is_removed from manual_edits_ht"
-        ):
-            stored = _stored(tuple(rest))
-            key = (sku_id, dt.date.fromisoformat(date))
-            self.edits.setdefault(tenant_id, {})[key] = stored
-            latest = self.edits_as_of.get(tenant_id)
-            if latest is None or stored.edited_at > latest:
-                self.edits_as_of[tenant_id] = stored.edited_at
-        for tenant_id, user_id, show_manual in self._reader.execute(
-            "select tenant_id, user_id, show_manual from user_prefs_ht"
-        ):
-            self.prefs[(tenant_id, user_id)] = _bool_or_none(show_manual)
+    @property
+    def fenced(self) -> bool:
+        return self.persistence is not None and self.persistence.fenced
 
     @property
     def writer_alive(self) -> bool:
@@ -381,6 +424,8 @@ class EditsStore:
 
     async def submit(self, job: Job) -> Result:
         """Queue a change and wait until it is committed (or refused)."""
+        if self.persistence is not None and self.persistence.fenced:
+            raise Fenced("this instance was overtaken by another on the object store")
         if not self.writer_alive:
             raise StorageUnavailable("the edits store's writer is not running")
         assert self._loop is not None
@@ -408,7 +453,7 @@ class EditsStore:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not _STOP:
+            if item is not _STOP and item is not _RELOAD:
                 self._hand_back([(item[1], failure, _Changes())], None)
 
     def _serve_queue(self, conn: sqlite3.Connection) -> None:
@@ -422,6 +467,9 @@ class EditsStore:
             item = self._queue.get()
             if item is _STOP:
                 return
+            if item is _RELOAD:
+                conn = self._reload(conn)
+                continue
             batch = [item]
             size = _weight(item[0])
             while size < MAX_BATCH_EDITS:
@@ -431,6 +479,9 @@ class EditsStore:
                     break
                 if item is _STOP:
                     stopping = True
+                    break
+                if item is _RELOAD:
+                    self._queue.put(_RELOAD)
                     break
                 batch.append(item)
                 size += _weight(item[0])
@@ -454,27 +505,45 @@ class EditsStore:
             for job, future in batch:
                 conn.execute("savepoint request")
                 mark = transaction.next_log_id
+                rows = transaction.changes.mark()
                 try:
                     result, changes = transaction.apply(job)
                 except Exception as error:
                     conn.execute("rollback to request")
                     transaction.next_log_id = mark
+                    transaction.changes.truncate(rows)
                     outcomes.append((future, error, _Changes()))
                 else:
                     outcomes.append((future, result, changes))
                 conn.execute("release request")
+            if self.persistence is not None and not transaction.changes.empty:
+                self.persistence.before_commit(conn, transaction.changes, transaction.now_text)
             conn.execute("commit")
         except Exception as error:
             if conn.in_transaction:
                 conn.execute("rollback")
-            failure = StorageUnavailable(f"the edits store could not commit: {error}")
+            if self.persistence is not None:
+                self.persistence.rolled_back()
+            failure = (
+                error
+                if isinstance(error, StorageUnavailable)
+                else StorageUnavailable(f"the edits store could not commit: {error}")
+            )
             self._hand_back([(future, failure, _Changes()) for _, future in batch], None)
             (next_id,) = conn.execute(
                 "select coalesce(max(log_id), 0) + 1 from manual_edit_log_ht"
             ).fetchone()
             return int(next_id)
+        if self.persistence is not None and not transaction.changes.empty:
+            self.persistence.after_commit(transaction.changes)
         self._hand_back(outcomes, now)
         return transaction.next_log_id
+
+    def _reload(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """Fenced: the database and the cache become what the object store holds."""
+        conn.close()
+        reload_from_object_store(self)
+        return self._connect()
 
     def _hand_back(
         self,
@@ -534,29 +603,20 @@ class EditsStore:
             " order by log_id limit ?",
             (tenant_id, format_timestamp(since) if since else "", after, limit),
         ).fetchall()
-        return [
-            LogEntry(
-                log_id,
-                sku_id,
-                dt.date.fromisoformat(date),
-                action,
-                old_qty,
-                new_qty,
-                reason,
-                edited_by,
-                parse_timestamp(edited_at),
-                version,
-            )
-            for (
-                log_id,
-                sku_id,
-                date,
-                action,
-                old_qty,
-                new_qty,
-                reason,
-                edited_by,
-                edited_at,
-                version,
-            ) in rows
-        ]
+        return [_log_entry(row) for row in rows]
+
+
+def _log_entry(row: tuple[Any, ...]) -> LogEntry:
+    log_id, sku_id, date, action, old_qty, new_qty, reason, edited_by, edited_at, version = row
+    return LogEntry(
+        log_id,
+        sku_id,
+        dt.date.fromisoformat(date),
+        action,
+        old_qty,
+        new_qty,
+        reason,
+        edited_by,
+        parse_timestamp(edited_at),
+        version,
+    )

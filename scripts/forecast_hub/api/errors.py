@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from forecast_hub.api.edits import StorageUnavailable
+from forecast_hub.api.persistence import Fenced, StorageUnavailable
 
 log = logging.getLogger("forecast_hub.api")
 
@@ -90,6 +90,11 @@ async def _storage_unavailable(request: Request, error: Exception) -> Response:
     return not_ready(str(error)).response()
 
 
+async def _fenced(request: Request, error: Exception) -> Response:
+    """Another instance writes to the object store now: this one takes no writes."""
+    return error_response(503, "fenced", str(error))
+
+
 async def _http_error(request: Request, error: Exception) -> Response:
     """Starlette's own answers (no such route, method not allowed) in the contract's shape."""
     assert isinstance(error, StarletteHTTPException)
@@ -115,6 +120,7 @@ async def _unexpected(request: Request, error: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StorageUnavailable, _storage_unavailable)
+    app.add_exception_handler(Fenced, _fenced)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)

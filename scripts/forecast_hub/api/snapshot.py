@@ -5,7 +5,9 @@ process open it meanwhile, so the API never opens it. Instead the build
 itself publishes the draft (the ``forecast_draft_published`` model) into a
 new folder ``serving/<build_id>/`` and then switches the ``CURRENT`` pointer
 with an atomic rename. A reader sees the old build or the new one, never a
-mix, and the API picks the new one up while it keeps serving.
+mix, and the API picks the new one up while it keeps serving. With an
+object store, the build folder is uploaded and the bucket's pointer moved
+(``forecast_hub.objectstore.drafts``) before the local pointer moves.
 """
 
 from __future__ import annotations
@@ -19,15 +21,31 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+if TYPE_CHECKING:
+    from forecast_hub.objectstore.client import ObjectStore
+
 POINTER = "CURRENT"
 KEEP_BUILDS = 3
-DRAFT_COLUMNS = ("tenant_id", "sku_id", "forecast_date", "step", "draft_qty", "method", "built_at")
+# Every draft row's columns, the prediction interval and the methods
+# top3_median combines ("ses,naive,tsb") among them.
+DRAFT_COLUMNS = (
+    "tenant_id",
+    "sku_id",
+    "forecast_date",
+    "step",
+    "draft_qty",
+    "lower_qty",
+    "upper_qty",
+    "method",
+    "members",
+    "built_at",
+)
 SKU_COLUMNS = ("tenant_id", "sku_id", "is_active", "discontinued_date")
 
 
@@ -92,8 +110,20 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def publish_snapshot(serving_dir: Path, draft: pa.Table, skus: pa.Table) -> Publication:
-    """Write a new published build and point CURRENT at it; returns what was published."""
+def publish_snapshot(
+    serving_dir: Path, draft: pa.Table, skus: pa.Table, object_store: ObjectStore | None = None
+) -> Publication:
+    """Write a new published build and point CURRENT at it; returns what was published.
+
+    With ``object_store`` the build is uploaded and the bucket's pointer moved
+    first (conditionally on the pointer this call found); if another build
+    moved it meanwhile, UserError, and the local pointer stays where it was.
+    """
+    lease = None
+    if object_store is not None:
+        from forecast_hub.objectstore.drafts import read_pointer
+
+        _, lease = read_pointer(object_store)
     draft = draft.select(list(DRAFT_COLUMNS)).sort_by(
         [("tenant_id", "ascending"), ("sku_id", "ascending"), ("forecast_date", "ascending")]
     )
@@ -112,6 +142,10 @@ def publish_snapshot(serving_dir: Path, draft: pa.Table, skus: pa.Table) -> Publ
     (staging / "publication.json").write_text(json.dumps(publication.to_json()), "utf-8")
     _fsync_dir(staging)
     staging.rename(serving_dir / build_id)
+    if object_store is not None and lease is not None:
+        from forecast_hub.objectstore.drafts import upload_build
+
+        upload_build(object_store, serving_dir / build_id, lease)
     pointer = serving_dir / f".{POINTER}.tmp"
     pointer.write_text(build_id + "\n", encoding="utf-8")
     with pointer.open("rb") as handle:

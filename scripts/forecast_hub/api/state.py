@@ -3,7 +3,9 @@
 Reads come from memory: the published draft (``snapshot.py``) merged with
 the edits cache (``edits.py``). The state never opens the warehouse file,
 so a dbt build can run at any time; a new published build is picked up by
-polling the CURRENT pointer.
+polling the CURRENT pointer. With an object store, the bucket's current
+build is fetched into the local serving folder first (a warm start on an
+empty data folder), and again every FORECAST_HUB_CACHE_RELOAD_SECONDS.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from forecast_hub.api.errors import not_ready
 from forecast_hub.api.responses import iso_timestamp
 from forecast_hub.api.snapshot import DraftSnapshot, current_build_id, load_snapshot
 from forecast_hub.api.tokens import TokenRegistry
+from forecast_hub.objectstore import ObjectStore, ObjectStoreError
+from forecast_hub.objectstore.drafts import fetch_current_build
+from forecast_hub.objectstore.operations import edits_persistence
 
 log = logging.getLogger("forecast_hub.api")
 
@@ -31,23 +36,49 @@ class ApiState:
     def __init__(self, config: ApiConfig) -> None:
         self.config = config
         self.tokens = TokenRegistry(config.tokens_file)
-        self.store = EditsStore(config.edits_store)
+        persistence = edits_persistence(
+            config.object_store,
+            config.durability,
+            config.edits_store,
+            config.persist_every_writes,
+            config.persist_every_seconds,
+        )
+        self.store = EditsStore(config.edits_store, persistence=persistence)
+        self.object_store = ObjectStore(config.object_store) if config.object_store else None
         self.snapshot: DraftSnapshot | None = None
         self.snapshot_error: str | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         """Open the store and serve the current draft; on the way out, commit what is queued."""
+        await asyncio.to_thread(self.fetch_build)
         self.store.open()
         self.refresh_snapshot()
-        watcher = asyncio.create_task(self.watch_snapshots())
+        watchers = [asyncio.create_task(self.watch_snapshots())]
+        if self.object_store is not None:
+            watchers.append(asyncio.create_task(self.watch_bucket()))
         try:
             yield
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-            self.store.close()
+            for watcher in watchers:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            await asyncio.to_thread(self.store.close)
+
+    def fetch_build(self) -> None:
+        """The object store's current build into the local serving folder, if there is one."""
+        if self.object_store is None:
+            return
+        try:
+            fetch_current_build(self.object_store, self.config.serving_dir)
+        except ObjectStoreError as error:
+            log.warning("could not fetch the current build from the object store: %s", error)
+
+    async def watch_bucket(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.bucket_poll_seconds)
+            await asyncio.to_thread(self.fetch_build)
 
     def require_snapshot(self) -> DraftSnapshot:
         if self.snapshot is None:

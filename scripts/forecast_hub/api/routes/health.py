@@ -21,7 +21,8 @@ async def healthz(state: State) -> Response:
     snapshot = state.snapshot
     reachable = state.store.reachable()
     writer = state.store.writer_alive
-    ready = reachable and writer and snapshot is not None
+    fenced = state.store.fenced
+    ready = reachable and writer and snapshot is not None and not fenced
     draft: dict[str, Any] | None = None
     if snapshot is not None:
         built_at = snapshot.publication.built_at
@@ -38,12 +39,32 @@ async def healthz(state: State) -> Response:
             "writer": "running" if writer else "stopped",
         },
         "draft": draft,
-        "persistence": {
-            "pending_requests": state.store.pending,
-            "last_commit_at": state.store.last_commit_at,
-            "acknowledged_after": "commit with synchronous=FULL",
-        },
+        "persistence": persistence(state),
     }
-    if snapshot is None:
+    if fenced:
+        payload["reason"] = "fenced: another instance writes to the object store"
+    elif snapshot is None:
         payload["reason"] = state.snapshot_error or "no forecast draft published yet"
     return json_response(payload, 200 if ready else 503)
+
+
+ACKNOWLEDGED_AFTER = {
+    "local": "commit with synchronous=FULL",
+    "sync": "upload of the commit's change object to object storage",
+    "async": "commit with synchronous=FULL; persisted to object storage in batches",
+}
+
+
+def persistence(state: State) -> dict[str, Any]:
+    """Pending requests and the last commit; with an object store, its persistence state."""
+    store = state.store
+    mode = store.persistence.mode if store.persistence is not None else "local"
+    section: dict[str, Any] = {
+        "mode": mode,
+        "pending_requests": store.pending,
+        "last_commit_at": store.last_commit_at,
+        "acknowledged_after": ACKNOWLEDGED_AFTER.get(mode, mode),
+    }
+    if store.persistence is not None:
+        section.update(store.persistence.health())
+    return section
