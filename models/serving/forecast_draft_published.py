@@ -18,13 +18,19 @@ def model(dbt: Any, session: Any) -> Any:
     dbt.config(materialized="table")
 
     from forecast_hub.api.config import serving_dir
-    from forecast_hub.api.snapshot import DRAFT_COLUMNS, SKU_COLUMNS, publish_snapshot
+    from forecast_hub.api.snapshot import (
+        DRAFT_COLUMNS,
+        DRAFT_OPTIONAL_COLUMNS,
+        SKU_COLUMNS,
+        publish_snapshot,
+    )
     from forecast_hub.objectstore import object_store_of
     from forecast_hub.settings import Settings
 
     settings = Settings.from_env()
 
-    draft = dbt.ref("fct_forecast_draft").select(", ".join(DRAFT_COLUMNS))
+    columns = (*DRAFT_COLUMNS, *DRAFT_OPTIONAL_COLUMNS)
+    draft = dbt.ref("fct_forecast_draft").select(", ".join(columns))
     skus = dbt.ref("dim_sku").select(", ".join(SKU_COLUMNS))
     publication = publish_snapshot(
         serving_dir(settings),

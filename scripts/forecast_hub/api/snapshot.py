@@ -32,20 +32,10 @@ if TYPE_CHECKING:
 
 POINTER = "CURRENT"
 KEEP_BUILDS = 3
-# Every draft row's columns, the prediction interval and the methods
-# top3_median combines ("ses,naive,tsb") among them.
-DRAFT_COLUMNS = (
-    "tenant_id",
-    "sku_id",
-    "forecast_date",
-    "step",
-    "draft_qty",
-    "lower_qty",
-    "upper_qty",
-    "method",
-    "members",
-    "built_at",
-)
+DRAFT_COLUMNS = ("tenant_id", "sku_id", "forecast_date", "step", "draft_qty", "method", "built_at")
+# Published where the draft has them: the prediction interval and the methods
+# top3_median combines ("ses,naive,tsb").
+DRAFT_OPTIONAL_COLUMNS = ("lower_qty", "upper_qty", "members")
 SKU_COLUMNS = ("tenant_id", "sku_id", "is_active", "discontinued_date")
 
 
@@ -124,7 +114,8 @@ def publish_snapshot(
         from forecast_hub.objectstore.drafts import read_pointer
 
         _, lease = read_pointer(object_store)
-    draft = draft.select(list(DRAFT_COLUMNS)).sort_by(
+    optional = [name for name in DRAFT_OPTIONAL_COLUMNS if name in draft.column_names]
+    draft = draft.select([*DRAFT_COLUMNS, *optional]).sort_by(
         [("tenant_id", "ascending"), ("sku_id", "ascending"), ("forecast_date", "ascending")]
     )
     skus = skus.select(list(SKU_COLUMNS))
