@@ -27,10 +27,7 @@ sales_to_replace as (
     from sales_deduplicated
     {% if is_incremental() %}
         where
-            last_loaded_at > (
-                select max(this_run.last_loaded_at) as last_loaded_at
-                from {{ this }} as this_run
-            )
+            last_loaded_at > {{ high_water_mark() }}
     {% endif %}
 ),
 
@@ -48,7 +45,8 @@ final as (
         source_file,
         source_file_seq,
         source_line,
-        last_loaded_at
+        last_loaded_at,
+        {{ build_started_at() }} as built_at
     from sales_to_replace
 )
 

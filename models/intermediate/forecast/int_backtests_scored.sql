@@ -15,7 +15,7 @@ method_forecasts as (
 ),
 
 series as (
-    select * from {{ ref('int_series_zero_filled') }}
+    select * from {{ ref('int_series_trimmed') }}
 ),
 
 series_classified as (

@@ -14,7 +14,7 @@ series_classified as (
 ),
 
 series as (
-    select * from {{ ref('int_series_zero_filled') }}
+    select * from {{ ref('int_series_trimmed') }}
 ),
 
 forecastable_series as (

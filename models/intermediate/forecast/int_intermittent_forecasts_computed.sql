@@ -20,24 +20,19 @@ fits as (
 ),
 
 series as (
-    select * from {{ ref('int_series_zero_filled') }}
+    select * from {{ ref('int_series_trimmed') }}
 ),
 
+-- The demands a fit may read, with their intervals (int_series_trimmed).
 demands as (
     select
         tenant_id,
         sku_id,
         demand_count as demand_index,
         cast(units_sold as {{ type_double() }}) as demand_qty,
-        period_index - coalesce(
-            lag(period_index) over (
-                partition by tenant_id, sku_id
-                order by period_index
-            ),
-            0
-        ) as demand_interval
+        demand_interval
     from series
-    where units_sold > 0
+    where demand_interval is not null
 ),
 
 fits_with_reach as (

@@ -17,7 +17,7 @@ fits as (
 ),
 
 series as (
-    select * from {{ ref('int_series_zero_filled') }}
+    select * from {{ ref('int_series_trimmed') }}
 ),
 
 fits_with_reach as (

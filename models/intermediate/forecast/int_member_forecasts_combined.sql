@@ -21,7 +21,7 @@ ranked_methods as (
 ),
 
 series as (
-    select * from {{ ref('int_series_zero_filled') }}
+    select * from {{ ref('int_series_trimmed') }}
 ),
 
 combination_members as (

@@ -18,7 +18,7 @@ fits as (
 ),
 
 series as (
-    select * from {{ ref('int_series_zero_filled') }}
+    select * from {{ ref('int_series_trimmed') }}
 ),
 
 seasonal_fits as (

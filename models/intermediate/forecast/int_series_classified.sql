@@ -12,22 +12,27 @@ skus as (
     select * from {{ ref('int_skus_deduplicated') }}
 ),
 
-series_lengths as (
+-- A series runs without a gap from its first period (period_index 1) to
+-- T, so its length follows from the two; no need to count its rows.
+series_starts as (
     select
         tenant_id,
         sku_id,
-        min(period_start) as first_period_start,
-        count(*) as period_count
+        period_start as first_period_start
     from series
-    group by tenant_id, sku_id
+    where period_index = 1
 ),
 
 series_with_settings as (
     select
-        series_lengths.tenant_id,
-        series_lengths.sku_id,
-        series_lengths.first_period_start,
-        series_lengths.period_count,
+        series_starts.tenant_id,
+        series_starts.sku_id,
+        series_starts.first_period_start,
+        {{ periods_between(
+            'tenants.grain',
+            'series_starts.first_period_start',
+            'tenants.history_end_period_start'
+        ) }} + 1 as period_count,
         tenants.grain,
         tenants.season_length,
         tenants.window_length,
@@ -45,13 +50,13 @@ series_with_settings as (
         -- A SKU missing from the SKU feed counts as active.
         coalesce(skus.is_active, true) as is_active,
         skus.discontinued_date
-    from series_lengths
+    from series_starts
     inner join tenants
-        on series_lengths.tenant_id = tenants.tenant_id
+        on series_starts.tenant_id = tenants.tenant_id
     left join skus
         on
-            series_lengths.tenant_id = skus.tenant_id
-            and series_lengths.sku_id = skus.sku_id
+            series_starts.tenant_id = skus.tenant_id
+            and series_starts.sku_id = skus.sku_id
 ),
 
 -- Window i = 1..k holds out periods N - i*b + 1 .. N - (i - 1)*b and

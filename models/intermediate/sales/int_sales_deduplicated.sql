@@ -37,10 +37,7 @@ sales_to_resolve as (
                 select 1 as has_newer_version
                 from sales as changed
                 where
-                    changed.loaded_at > (
-                        select max(this_run.last_loaded_at) as last_loaded_at
-                        from {{ this }} as this_run
-                    )
+                    changed.loaded_at > {{ high_water_mark() }}
                     and changed.tenant_id = sales.tenant_id
                     and changed.sku_id = sales.sku_id
                     and changed.location_id = sales.location_id
@@ -88,7 +85,8 @@ final as (
         source_file,
         source_file_seq,
         source_line,
-        last_loaded_at
+        last_loaded_at,
+        {{ build_started_at() }} as built_at
     from sales_deduplicated
 )
 

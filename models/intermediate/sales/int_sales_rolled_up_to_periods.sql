@@ -1,3 +1,21 @@
+{#-
+    Incremental: a run rolls up again, over all their days, the periods
+    that have a SKU day summed since this table's high-water mark
+    (last_loaded_at), and every period of a tenant the table does not
+    hold yet, and replaces those periods (delete+insert). A tenant whose
+    grain changed is deleted first (pre-hook) and so rolled up again
+    whole. The table always equals a --full-refresh build.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['tenant_id', 'sku_id', 'period_start'],
+        on_schema_change='fail',
+        pre_hook="{{ delete_rows_of_regrained_tenants() }}",
+    )
+}}
+
 with
 
 sku_days as (
@@ -12,7 +30,9 @@ sku_days_with_period as (
     select
         sku_days.tenant_id,
         sku_days.sku_id,
+        tenants.grain,
         sku_days.units_sold,
+        sku_days.last_loaded_at,
         {{ period_start('tenants.grain', 'sku_days.sale_date') }}
             as period_start
     from sku_days
@@ -20,14 +40,44 @@ sku_days_with_period as (
         on sku_days.tenant_id = tenants.tenant_id
 ),
 
+sku_days_to_roll_up as (
+    {% if is_incremental() %}
+        -- On an incremental run: every day of the periods that changed.
+        select sku_days_with_period.*
+        from sku_days_with_period
+        inner join (
+            select distinct
+                tenant_id,
+                sku_id,
+                period_start
+            from sku_days_with_period
+            where
+                last_loaded_at > {{ high_water_mark() }}
+                or tenant_id not in (
+                    select built.tenant_id from {{ this }} as built
+                )
+        ) as changed_periods
+            on
+                sku_days_with_period.tenant_id = changed_periods.tenant_id
+                and sku_days_with_period.sku_id = changed_periods.sku_id
+                and sku_days_with_period.period_start
+                = changed_periods.period_start
+    {% else %}
+        select * from sku_days_with_period
+    {% endif %}
+),
+
 final as (
     select
         tenant_id,
         sku_id,
         period_start,
-        sum(units_sold) as units_sold
-    from sku_days_with_period
-    group by tenant_id, sku_id, period_start
+        grain,
+        sum(units_sold) as units_sold,
+        max(last_loaded_at) as last_loaded_at,
+        {{ build_started_at() }} as built_at
+    from sku_days_to_roll_up
+    group by tenant_id, sku_id, period_start, grain
 )
 
 select * from final

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import subprocess_env
+from forecast_hub.generate import HISTORY_END
 from reference import AccuracyRow, Result, forecast_all, load_inputs, read_tenant_settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -309,9 +311,13 @@ def test_incremental_fct_sales_equals_a_full_refresh(clean_pipeline: Pipeline) -
     pipeline.forecast_hub("land", "--target", "duckdb")
 
     pipeline.dbt("run", "--select", *SALES_MODELS)
-    everything = "select * from gold.fct_sales order by tenant_id, sku_id, location_id, sale_date"
+    # Every column but when the build ran.
+    everything = (
+        "select * exclude (built_at) from gold.fct_sales"
+        " order by tenant_id, sku_id, location_id, sale_date"
+    )
     deduplicated = (
-        "select * from intermediate.int_sales_deduplicated"
+        "select * exclude (built_at) from intermediate.int_sales_deduplicated"
         " order by tenant_id, sku_id, location_id, sale_date"
     )
     incremental = pipeline.query(everything)
@@ -330,3 +336,204 @@ def test_incremental_fct_sales_equals_a_full_refresh(clean_pipeline: Pipeline) -
     assert all(float(by_key[line[:4]]) == float(line[4]) + 10 for line in corrected)
     assert all(by_key[line[:4]] == line[4] for line in stale)
     assert float(by_key[new_key]) == 7
+
+
+# The daily build: the generated files less the last two days' are built in
+# full; then each day's files arrive (with late corrections) and a plain
+# `dbt build` must end where a --full-refresh build does.
+HELD_BACK_DAYS = (HISTORY_END - dt.timedelta(days=1), HISTORY_END)
+# The incremental models, whose rows carry the build that wrote them.
+INCREMENTAL_MODELS = (
+    "intermediate.int_sales_deduplicated",
+    "intermediate.int_sales_summed_to_sku_days",
+    "intermediate.int_sales_rolled_up_to_periods",
+    "intermediate.int_series_zero_filled",
+    "gold.fct_sales",
+)
+
+
+def _move_day(source: Path, target: Path, day: dt.date) -> int:
+    """Move every client file sent on ``day`` (its date is in the name)."""
+    moved = 0
+    for path in sorted(source.rglob(f"*_{day.isoformat()}*")):
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(destination)
+        moved += 1
+    return moved
+
+
+@pytest.fixture(scope="module")
+def daily_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    data_dir = tmp_path_factory.mktemp("forecast_hub_daily")
+    built = Pipeline(data_dir, subprocess_env(data_dir))
+    bronze = data_dir / "bronze"
+    built.forecast_hub("generate", "--out", str(bronze), *GENERATE_ARGS, "--seed", "5")
+    for day in HELD_BACK_DAYS:
+        assert _move_day(bronze, data_dir / "held", day) >= 3, "a sales file per tenant"
+    built.forecast_hub("ingest")
+    built.forecast_hub("land", "--target", "duckdb")
+    built.forecast_hub("hybrid", "--target", "duckdb")
+    built.dbt("build")
+    return built
+
+
+def _arrive(pipeline: Pipeline, day: dt.date) -> None:
+    _move_day(pipeline.data_dir / "held", pipeline.data_dir / "bronze", day)
+    pipeline.forecast_hub("ingest")
+    pipeline.forecast_hub("land", "--target", "duckdb")
+
+
+def _late_corrections(pipeline: Pipeline) -> dict[tuple, float]:
+    """Client files re-sending old keys, each changing the series in its own way.
+
+    Returns the units_sold fct_sales must then hold per key."""
+    day_tenant, month_tenant = "northwind", "initech"
+    (far_back,) = pipeline.query(
+        "select sku_id, location_id, sale_date, units_sold, updated_at from gold.fct_sales"
+        f" where tenant_id = '{day_tenant}' order by sale_date, sku_id, location_id limit 1"
+    )
+    # The only line of a SKU day that sold: zeroing it turns y_t into 0, and
+    # demand_count changes for every later period of the series.
+    (only_line,) = pipeline.query(
+        "select sales.sku_id, sales.location_id, sales.sale_date, sales.units_sold,"
+        " sales.updated_at from gold.fct_sales as sales"
+        " inner join intermediate.int_sales_summed_to_sku_days as days"
+        " using (tenant_id, sku_id, sale_date)"
+        f" where sales.tenant_id = '{day_tenant}' and days.units_sold = sales.units_sold"
+        " and sales.units_sold > 0 and sales.sale_date < date '2026-06-01'"
+        " order by sales.sale_date desc, sales.sku_id limit 1"
+    )
+    # A sale before the first of a SKU that started late: its series starts
+    # a month earlier, so every period_index of it changes.
+    (late_start,) = pipeline.query(
+        "select sku_id, location_id, sale_date, units_sold, updated_at from gold.fct_sales"
+        f" where tenant_id = '{month_tenant}' and units_sold > 0"
+        " qualify sale_date = min(sale_date) over (partition by sku_id)"
+        " order by sale_date desc, sku_id, location_id limit 1"
+    )
+
+    def line(row: tuple, units: float, updated_at: dt.datetime, sale_date: dt.date) -> dict:
+        return {
+            "sku_code": row[0],
+            "location_code": row[1],
+            "sale_date": sale_date.isoformat(),
+            "units_sold": units,
+            "updated_at": _iso(updated_at),
+        }
+
+    day = dt.timedelta(days=1)
+    early = late_start[2] - dt.timedelta(days=40)
+    files = {
+        day_tenant: [
+            line(far_back, float(far_back[3]) + 3, far_back[4] + day, far_back[2]),
+            line(only_line, 0, only_line[4] + day, only_line[2]),
+            # a stale version: older than the winner, so it changes nothing
+            line(far_back, 999, far_back[4] - day, far_back[2]),
+        ],
+        month_tenant: [line(late_start, 5, late_start[4], early)],
+    }
+    for tenant, rows in files.items():
+        _write_csv(pipeline.data_dir / "bronze" / tenant / "sales" / "sales_zz_late.csv", rows)
+    return {
+        (day_tenant, *far_back[:3]): float(far_back[3]) + 3,
+        (day_tenant, *only_line[:3]): 0.0,
+        (month_tenant, late_start[0], late_start[1], early): 5.0,
+    }
+
+
+def _gold_and_serving(pipeline: Pipeline) -> dict[str, list[tuple]]:
+    """Every gold table and v_forecast, all columns but when the build ran, in order."""
+    relations = pipeline.query(
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_schema = 'gold' or (table_schema, table_name) = ('serving', 'v_forecast')"
+        " order by all"
+    )
+    contents = {}
+    for (relation,) in relations:
+        schema, table = relation.split(".")
+        columns = [
+            name
+            for (name,) in pipeline.query(
+                "select column_name from information_schema.columns"
+                f" where table_schema = '{schema}' and table_name = '{table}'"
+                " and column_name != 'built_at' order by ordinal_position"
+            )
+        ]
+        contents[relation] = pipeline.query(
+            f"select {', '.join(columns)} from {relation} order by all"
+        )
+    return contents
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    if isinstance(a, str) and isinstance(b, str) and a.startswith("{") and b.startswith("{"):
+        return bool(json.loads(a) == json.loads(b))  # a JSON object's keys have no order
+    return a == b
+
+
+def _differences(daily: dict[str, list[tuple]], full: dict[str, list[tuple]]) -> list:
+    """Relations whose rows differ (floats to 1e-9: sums may add up in another order)."""
+    assert daily.keys() == full.keys()
+    return [
+        (relation, len(daily[relation]), len(full[relation]))
+        for relation in full
+        if len(daily[relation]) != len(full[relation])
+        or not all(
+            len(x) == len(y) and all(_same(a, b) for a, b in zip(x, y, strict=True))
+            for x, y in zip(daily[relation], full[relation], strict=True)
+        )
+    ]
+
+
+def _last_builds(pipeline: Pipeline) -> dict[str, tuple]:
+    """Per incremental model: the latest build that wrote a row, and how many it wrote."""
+    return {
+        model: pipeline.query(
+            f"select max(built_at), count(*) filter (where built_at = (select max(built_at)"
+            f" from {model})), count(*) from {model}"
+        )[0]
+        for model in INCREMENTAL_MODELS
+    }
+
+
+def test_daily_builds_end_equal_to_a_full_refresh(daily_pipeline: Pipeline) -> None:
+    """Two days of new files, late corrections included, then a day with none."""
+    pipeline = daily_pipeline
+    _arrive(pipeline, HELD_BACK_DAYS[0])
+    expected_units = _late_corrections(pipeline)
+    pipeline.forecast_hub("ingest")
+    pipeline.forecast_hub("land", "--target", "duckdb")
+    pipeline.dbt("build")
+    after_first_day = _gold_and_serving(pipeline)
+    units = dict(
+        ((tenant, sku, location, date), float(units))
+        for tenant, sku, location, date, units in pipeline.query(
+            "select tenant_id, sku_id, location_id, sale_date, units_sold from gold.fct_sales"
+        )
+    )
+    assert {key: units.get(key) for key in expected_units} == expected_units
+
+    # Compare with a full refresh, then carry on from the incremental state.
+    incremental_state = pipeline.data_dir / "incremental_state.duckdb"
+    shutil.copyfile(pipeline.warehouse, incremental_state)
+    pipeline.dbt("build", "--full-refresh")
+    assert _differences(after_first_day, _gold_and_serving(pipeline)) == []
+    shutil.copyfile(incremental_state, pipeline.warehouse)
+
+    # The last day: the month tenant's T moves on to October.
+    _arrive(pipeline, HELD_BACK_DAYS[1])
+    pipeline.dbt("build")
+    after_second_day = _gold_and_serving(pipeline)
+    written = _last_builds(pipeline)
+    # The day tenant's series got one period each, a few were rebuilt further.
+    _, series_rows_written, series_rows = written["intermediate.int_series_zero_filled"]
+    assert 0 < series_rows_written < series_rows / 10
+    pipeline.dbt("build")
+    assert _last_builds(pipeline) == written, "a build with no new data rewrites nothing"
+    assert _differences(after_second_day, _gold_and_serving(pipeline)) == []
+
+    pipeline.dbt("build", "--full-refresh")
+    assert _differences(after_second_day, _gold_and_serving(pipeline)) == []
