@@ -44,8 +44,8 @@ def write_chart(ratios: list[dict[str, Any]], path: Path, report: dict[str, Any]
     axes.set_xscale("log")
     axes.set_yticks(positions, labels, fontsize=8)
     axes.set_xlabel(
-        "times faster than the peer (peer time / project time; log scale)."
-        " Black tick: target. Left of 1: slower than the peer"
+        "times faster than the peer: peer time / project time (log scale)\n"
+        "left of the dashed line: slower than the peer; black tick: the target"
     )
     size = f"{report['dataset_sales_rows']:,} sales rows"
     kind = "quick run" if report["quick"] else "full-size run"
