@@ -175,7 +175,7 @@ def _daily(r: dict[str, Any]) -> list[str]:
 def _forecast(r: dict[str, Any]) -> list[str]:
     a = r["agreement"]
     lines = ["## Forecast models against statsforecast", ""]
-    lines += [f"{r['series']:,} series with a backtest window, {r['observations']:,} periods,"]
+    lines += [f"{r['series']:,} forecastable series, {r['observations']:,} periods,"]
     lines += ["the same eight methods, parameters and rolling-origin windows per tenant:", ""]
     lines += _table(
         ["tenant", "grain", "m", "w", "n", "b", "k", "h"],
@@ -201,13 +201,19 @@ def _forecast(r: dict[str, Any]) -> list[str]:
         "",
         f"Same numbers? {a['matched']:,} forecasts matched on tenant, SKU, window, step and"
         f" method; {a['within_tolerance']:,} within 1e-6; largest difference"
-        f" {a['max_abs_difference']:.3g}; {a['project_only']:,} project rows without a peer"
-        f" value (short-history means, methods the peer left empty),"
-        f" {a['peer_only']:,} peer rows without a project row.",
+        f" {a['max_abs_difference']:.3g}. Project rows without a peer value:"
+        f" {_counts(a['project_only_by_method'])} (the peer has no short-history mean, and"
+        " leaves empty what lacks the history a model needs); peer rows without a project"
+        f" row: {_counts(a['peer_only_by_method'])} (the project leaves out a method for a"
+        " fit shorter than the method needs).",
         "",
     ]
     models = sorted(r["project_models"].items(), key=lambda item: -item[1])
     return lines + _table(["model", "seconds"], [list(item) for item in models])
+
+
+def _counts(by_method: dict[str, int]) -> str:
+    return ", ".join(f"{method} {count:,}" for method, count in by_method.items()) or "none"
 
 
 def _api(r: dict[str, Any]) -> list[str]:

@@ -5,7 +5,7 @@ nothing of forecast_hub. Reads the zero-filled series the project built
 (series.parquet: tenant_id, sku_id, ds = period index, y, window_count) and
 each tenant's parameters (tenants.json), then for every tenant:
 
-- forecast: the eight models fitted on whole series, h = horizon_periods;
+- forecast: the eight models fitted on every whole series, h = horizon_periods;
 - cross_validation: for the series with w backtest windows (w = 1..k),
   n_windows = w, step_size = h = backtest_periods, as the project's rolling
   origin does.
@@ -129,7 +129,6 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, nargs="+", default=[1], help="n_jobs to run.")
     args = parser.parse_args()
     series = pd.read_parquet(args.work / "series.parquet")
-    series = series[series["window_count"] >= 1]
     tenants = json.loads((args.work / "tenants.json").read_text())
     warm_up(tenants[0])
     runs = []

@@ -56,6 +56,8 @@ class Agreement:
     project_only: int
     peer_only: int
     by_method_max_abs_difference: dict[str, float]
+    project_only_by_method: dict[str, int]
+    peer_only_by_method: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,10 @@ def _agreement(warehouse: Warehouse, forecasts: Path) -> Agreement:
         conn.execute(
             f"""
             create temp table joined as
-            select p.method as method, p.forecast_qty as project,
-                greatest(f.forecast_qty, 0) as peer
+            -- greatest() skips nulls: a row the peer lacks must stay null, not 0.
+            select coalesce(p.method, f.method) as method, p.forecast_qty as project,
+                case when f.forecast_qty is not null then greatest(f.forecast_qty, 0) end
+                    as peer
             from intermediate.int_method_forecasts_computed as p
             full join read_parquet('{forecasts}') as f
                 on p.tenant_id = f.tenant_id and p.sku_id = f.sku_id
@@ -121,7 +125,7 @@ def _agreement(warehouse: Warehouse, forecasts: Path) -> Agreement:
             select count(*) filter (where project is not null and peer is not null),
                 count(*) filter (where abs(project - peer) <= ? * greatest(1, abs(project))),
                 coalesce(max(abs(project - peer)), 0),
-                count(*) filter (where peer is null and method is not null),
+                count(*) filter (where peer is null),
                 count(*) filter (where project is null)
             from joined
             """,
@@ -131,9 +135,16 @@ def _agreement(warehouse: Warehouse, forecasts: Path) -> Agreement:
             "select method, max(abs(project - peer)) from joined"
             " where project is not null and peer is not null group by method order by method"
         ).fetchall()
+        unmatched = conn.execute(
+            "select method, count(*) filter (where peer is null),"
+            " count(*) filter (where project is null)"
+            " from joined where project is null or peer is null group by method order by method"
+        ).fetchall()
     return Agreement(
         int(matched), int(within), float(worst), int(project_only), int(peer_only),
         {method: float(value) for method, value in by_method},
+        {method: int(count) for method, count, _ in unmatched if count},
+        {method: int(count) for method, _, count in unmatched if count},
     )  # fmt: skip
 
 

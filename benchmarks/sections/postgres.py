@@ -54,10 +54,10 @@ class PostgresResult:
 def _in_force(parameters: dict[str, object]) -> dict[str, str]:
     with psycopg.connect(**parameters) as conn:  # type: ignore[arg-type]
         rows = conn.execute(
-            "select name, setting, coalesce(unit, '') from pg_settings where name = any(%s)",
+            "select name, current_setting(name) from pg_settings where name = any(%s)",
             (list(SHOWN),),
         ).fetchall()
-    found = {name: f"{setting}{' ' + unit if unit else ''}" for name, setting, unit in rows}
+    found = dict(rows)
     return {name: found[name] for name in SHOWN if name in found}
 
 
