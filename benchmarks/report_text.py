@@ -109,6 +109,11 @@ def _build(chain: dict[str, Any]) -> list[str]:
             ["between nodes", build["between_nodes_s"]],
             ["after the last node", build["after_last_node_s"]],
             ["dbt's own overhead (wall - union)", build["overhead_s"]],
+            ["wall - sum of node times", build["wall_minus_node_sum_s"]],
+            [
+                "per node: execution time beyond the execute step, summed",
+                build["per_node_compile_and_bookkeeping_s"],
+            ],
         ],
     )
 

@@ -4,7 +4,10 @@ A node's time is its `execution_time`; its interval runs from the first
 timing step's start to the last one's end. With two threads, nodes overlap,
 so the time any node ran is the union of the intervals, not their sum: the
 overhead of dbt itself (start-up, parsing, scheduling between nodes, the
-end of the run) is the process wall time minus that union.
+end of the run) is the process wall time minus that union. The wall time
+minus the plain sum of node times is kept beside it, and so is the per-node
+share: each node's execution_time beyond its "execute" step (compiling the
+node, dbt's bookkeeping), which the union counts as node time.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Node:
     execution_s: float
     started_at: float
     completed_at: float
+    execute_step_s: float  # the "execute" timing step alone: the query, without compiling
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class Overhead:
     wall_s: float
     node_sum_s: float
     node_union_s: float
+    wall_minus_node_sum_s: float  # negative when two threads overlap more than dbt spends
+    per_node_compile_and_bookkeeping_s: float  # sum of execution_time - execute step
     start_up_and_parse_s: float
     between_nodes_s: float
     after_last_node_s: float
@@ -66,6 +72,11 @@ def read_nodes(target_path: Path) -> list[Node]:
                 execution_s=float(result["execution_time"]),
                 started_at=min(_epoch(step["started_at"]) for step in timing),
                 completed_at=max(_epoch(step["completed_at"]) for step in timing),
+                execute_step_s=sum(
+                    _epoch(step["completed_at"]) - _epoch(step["started_at"])
+                    for step in timing
+                    if step["name"] == "execute"
+                ),
             )
         )
     return nodes
@@ -94,6 +105,10 @@ def overhead(process: Timed, nodes: list[Node]) -> Overhead:
         wall_s=round(process.wall_s, 2),
         node_sum_s=round(sum(n.execution_s for n in nodes), 2),
         node_union_s=round(union, 2),
+        wall_minus_node_sum_s=round(process.wall_s - sum(n.execution_s for n in nodes), 2),
+        per_node_compile_and_bookkeeping_s=round(
+            sum(max(0.0, n.execution_s - n.execute_step_s) for n in nodes), 2
+        ),
         start_up_and_parse_s=round(start_up, 2),
         between_nodes_s=round(max(0.0, spent - start_up - after), 2),
         after_last_node_s=round(after, 2),

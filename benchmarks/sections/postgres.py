@@ -57,7 +57,7 @@ def _in_force(parameters: dict[str, object]) -> dict[str, str]:
             "select name, current_setting(name) from pg_settings where name = any(%s)",
             (list(SHOWN),),
         ).fetchall()
-    found = dict(rows)
+    found: dict[str, str] = {str(name): str(value) for name, value in rows}
     return {name: found[name] for name in SHOWN if name in found}
 
 

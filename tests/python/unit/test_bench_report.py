@@ -18,7 +18,7 @@ from forecast_hub.generate.sales import SALES_DENSITY
 
 
 def node(start: float, end: float) -> Node:
-    return Node("model.p.m", "model", "models/m.sql", end - start, start, end)
+    return Node("model.p.m", "model", "models/m.sql", end - start, start, end, end - start - 1)
 
 
 def test_overlapping_nodes_count_once_in_the_union() -> None:
@@ -36,6 +36,8 @@ def test_overhead_is_the_wall_time_no_node_ran_split_into_its_parts() -> None:
     assert result.after_last_node_s == pytest.approx(2.0)
     assert result.overhead_s == pytest.approx(10.0)
     assert result.overhead_share == pytest.approx(0.5)
+    assert result.wall_minus_node_sum_s == pytest.approx(8.0)
+    assert result.per_node_compile_and_bookkeeping_s == pytest.approx(3.0)
 
 
 @pytest.mark.parametrize("rows", [1_000_000, 20_000_000])
