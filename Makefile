@@ -5,6 +5,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
+PEER := .venv-peer
+BENCH_ARGS ?=
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 DATA ?= data
 export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
@@ -76,9 +79,24 @@ format: $(STAMP)  ## ruff format and the fixes ruff can make
 docs: $(STAMP)  ## dbt docs generate
 	$(BIN)/dbt docs generate
 
-# Ingest throughput against a plain DuckDB copy of the same ~1 GB sales file.
-bench: $(STAMP)  ## ingest throughput against a plain DuckDB copy
-	$(BIN)/python benchmarks/ingest_throughput.py --work $(DATA)/bench
+# Every benchmark side by side against its peer, in one report:
+# $(DATA)/bench/report.md, report.json and ratios.png (docs/benchmarks.md).
+# About 20M sales rows; `make bench BENCH_ARGS=--quick` for about 1M, or
+# BENCH_ARGS='--rows N'. The bench extra goes into .venv (its pins only, from
+# pyproject.toml); statsforecast, the forecast peer, into .venv-peer.
+bench: $(STAMP) $(BENCH_STAMP) $(PEER)/.installed  ## every benchmark against its peer, one report
+	$(BIN)/python -m benchmarks.report --work $(DATA)/bench $(BENCH_ARGS)
+
+$(BENCH_STAMP): pyproject.toml
+	$(BIN)/pip install --quiet $$($(BIN)/python -c "import tomllib; \
+		print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['bench']))")
+	touch $(BENCH_STAMP)
+
+$(PEER)/.installed: benchmarks/peer-requirements.txt
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/pip install --quiet --upgrade pip
+	$(PEER)/bin/pip install --quiet -r benchmarks/peer-requirements.txt
+	touch $(PEER)/.installed
 
 # Edit-to-visible and read latency, and durable edits per second, of the API.
 bench-api: $(STAMP)  ## API latency and edits per second

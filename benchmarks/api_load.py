@@ -11,7 +11,7 @@ client costs little next to the server):
 - sustained durable edits/s: --clients clients each sending single-edit PUTs
   back to back for --seconds; only acknowledged (committed, fsynced) edits count.
 
-Targets (issue 4): edit-to-visible p99 < 10 ms, one-SKU read p99 < 5 ms,
+Targets: edit-to-visible p99 < 10 ms, one-SKU read p99 < 5 ms,
 >= 1,000 durable edits/s with 10 clients.
 
     python benchmarks/api_load.py [--skus 500] [--seconds 10] [--clients 10]
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -201,9 +202,19 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit(f"the server did not start; see {data_dir / 'server.log'}")
 
 
-async def measure(
-    port: int, token: str, skus: list[str], args: argparse.Namespace
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LoadOptions:
+    """How much load to send; the defaults are the command's."""
+
+    skus: int = 500
+    edits: int = 2000
+    reads: int = 2000
+    clients: int = 10
+    seconds: float = 10.0
+    seed: int = 1
+
+
+async def measure(port: int, token: str, skus: list[str], args: LoadOptions) -> dict[str, Any]:
     conn = Connection(port, token)
     await conn.open()
     await one_sku_reads(conn, skus, 200)  # warm up
@@ -226,6 +237,21 @@ async def measure(
     }
 
 
+def run_load(options: LoadOptions) -> dict[str, Any]:
+    """Publish the synthetic draft, serve it, measure; the server is stopped after."""
+    random.seed(options.seed)
+    with tempfile.TemporaryDirectory(prefix="forecast-hub-api-load-") as scratch:
+        data_dir = Path(scratch)
+        token = add_token(data_dir / "api" / "tokens.json", TENANT, "bench")
+        skus = publish_draft(data_dir, options.skus)
+        server, port = start_server(data_dir)
+        try:
+            return asyncio.run(measure(port, token, skus, options))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=500, help="SKUs in the synthetic draft.")
@@ -234,18 +260,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10, help="Concurrent editing clients.")
     parser.add_argument("--seconds", type=float, default=10.0, help="Sustained edit duration.")
     parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    random.seed(args.seed)
-    with tempfile.TemporaryDirectory(prefix="forecast-hub-api-load-") as scratch:
-        data_dir = Path(scratch)
-        token = add_token(data_dir / "api" / "tokens.json", TENANT, "bench")
-        skus = publish_draft(data_dir, args.skus)
-        server, port = start_server(data_dir)
-        try:
-            results = asyncio.run(measure(port, token, skus, args))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
+    results = run_load(LoadOptions(**vars(parser.parse_args())))
     visible, reads = results["edit_to_visible"], results["one_sku_read"]
     sustained = results["sustained_edits"]
     print(json.dumps(results, indent=2))

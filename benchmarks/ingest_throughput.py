@@ -45,17 +45,26 @@ def sales_file(work: Path, rows: int) -> Path:
     bronze = work / "generated"
     config = GenerateConfig(tenants=1, skus=SKUS, locations=LOCATIONS, days=days, seed=1)
     generate_bronze(bronze, config, progress=True)
-    backfills = sorted((bronze / "northwind" / "sales").glob("*_backfill.csv.gz"))
+    join_backfills(sorted((bronze / "northwind" / "sales").glob("*_backfill.csv.gz")), target)
+    shutil.rmtree(bronze)
+    return target
+
+
+def join_backfills(backfills: list[Path], target: Path) -> Path:
+    """Gzip sales files that share one header, joined into one plain CSV at `target`."""
     partial = target.with_suffix(".partial")
+    first_header = b""
     with partial.open("wb") as out:
         for number, path in enumerate(backfills):
             with gzip.open(path, "rb") as source:
                 header = source.readline()
                 if number == 0:
+                    first_header = header
                     out.write(header)
+                elif header != first_header:
+                    raise SystemExit(f"{path} has another header than {backfills[0]}")
                 shutil.copyfileobj(source, out, 1 << 24)
     partial.rename(target)
-    shutil.rmtree(bronze)
     return target
 
 
