@@ -93,9 +93,9 @@ $(BENCH_STAMP): pyproject.toml
 	touch $(BENCH_STAMP)
 
 $(PEER)/.installed: benchmarks/peer-requirements.txt
-	$(PYTHON) -m venv $(PEER)
-	$(PEER)/bin/pip install --quiet --upgrade pip
-	$(PEER)/bin/pip install --quiet -r benchmarks/peer-requirements.txt
+	$(PYTHON) -m venv --clear $(PEER)
+	$(PEER)/bin/python -m pip install --quiet --upgrade pip
+	$(PEER)/bin/python -m pip install --quiet -r benchmarks/peer-requirements.txt
 	touch $(PEER)/.installed
 
 # Edit-to-visible and read latency, and durable edits per second, of the API.
