@@ -18,7 +18,8 @@ create table if not exists manual_edits_ht (
     is_removed integer not null default 0 check (is_removed in (0, 1)),
     primary key (tenant_id, sku_id, forecast_date)
 ) strict, without rowid;
-create index if not exists manual_edits_ht_by_edited_at on manual_edits_ht (tenant_id, edited_at);
+create index if not exists manual_edits_ht_by_edited_at
+on manual_edits_ht (tenant_id, edited_at);
 
 -- user_prefs_ht: Preferences: one row per tenant and user; the row of user
 -- '*' holds the tenant's defaults, and a null value inherits them.
@@ -47,4 +48,5 @@ create table if not exists manual_edit_log_ht (
     version integer not null,
     primary key (log_id)
 ) strict;
-create index if not exists manual_edit_log_ht_by_edited_at on manual_edit_log_ht (tenant_id, edited_at);
+create index if not exists manual_edit_log_ht_by_edited_at
+on manual_edit_log_ht (tenant_id, edited_at);

@@ -69,6 +69,42 @@
     try_to_date({{ expression }}, 'YYYY-MM-DD')
 {%- endmacro %}
 
+{#-
+    PostgreSQL 15 has no cast that returns null instead of failing, so a
+    YYYY-MM-DD text is checked by arithmetic (month 1-12, a day the month
+    has, leap years) before make_date, which fails on anything else. Each
+    step is a nested case, which PostgreSQL evaluates in order. Year 0 is
+    1 BC, as DuckDB reads it; other layouts are null.
+-#}
+{% macro postgres__try_cast_date(expression) -%}
+    {%- set year = 'cast(substr(' ~ expression ~ ', 1, 4) as integer)' -%}
+    {%- set month = 'cast(substr(' ~ expression ~ ', 6, 2) as integer)' -%}
+    {%- set day = 'cast(substr(' ~ expression ~ ', 9, 2) as integer)' -%}
+    case
+        when {{ expression }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+            then case
+                when
+                    {{ month }} between 1 and 12
+                    and {{ day }} between 1 and case
+                        when {{ month }} = 2
+                            and (
+                                {{ year }} % 4 = 0 and {{ year }} % 100 != 0
+                                or {{ year }} % 400 = 0
+                            )
+                            then 29
+                        when {{ month }} = 2 then 28
+                        when {{ month }} in (4, 6, 9, 11) then 30
+                        else 31
+                    end
+                    then make_date(
+                        case when {{ year }} = 0 then -1 else {{ year }} end,
+                        {{ month }},
+                        {{ day }}
+                    )
+            end
+    end
+{%- endmacro %}
+
 
 {#- SQL type of a try_cast_text data_type, for contracts and docs. -#}
 {% macro try_cast_text_sql_type(data_type) -%}

@@ -52,3 +52,15 @@
 {% macro default__power(base, exponent) -%}
     power({{ base }}, {{ exponent }})
 {%- endmacro %}
+
+{#-
+    PostgreSQL's power of a numeric literal (0.7) and an integer is exact
+    numeric arithmetic; in doubles it is the same C pow() DuckDB and
+    Snowflake use, so the forecasts agree to the last bit.
+-#}
+{% macro postgres__power(base, exponent) -%}
+    power(
+        cast({{ base }} as {{ forecast_hub.type_double() }}),
+        cast({{ exponent }} as {{ forecast_hub.type_double() }})
+    )
+{%- endmacro %}

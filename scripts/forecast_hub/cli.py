@@ -149,13 +149,14 @@ def ingest(bronze: Path | None, silver: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(WAREHOUSE_TARGETS),
+    type=click.Choice([*WAREHOUSE_TARGETS, "postgres"]),
     default=_setting("target"),
     help="Warehouse to load silver files into: the embedded DuckDB file, the local "
-    "Snowflake emulator (FORECAST_HUB_EMULATOR_PORT), or a Snowflake account (SNOWFLAKE_*)"
+    "Snowflake emulator (FORECAST_HUB_EMULATOR_PORT), a Snowflake account (SNOWFLAKE_*), "
+    "or a PostgreSQL database (FORECAST_HUB_POSTGRES_*)"
     f"  [env: {TARGET_ENV}; default: {Settings.target}]",
 )
-def land(target: WarehouseTarget) -> None:
+def land(target: WarehouseTarget | Literal["postgres"]) -> None:
     """Load new silver files into raw warehouse tables, exactly once.
 
     On the emulator and snowflake targets, then check every recorded silver
@@ -166,6 +167,11 @@ def land(target: WarehouseTarget) -> None:
         from forecast_hub.land import land_silver
 
         click.echo(land_silver(settings).one_line())
+    elif target == "postgres":
+        from forecast_hub.postgres import PostgresSettings
+        from forecast_hub.postgres.land import land_postgres
+
+        click.echo(land_postgres(settings, PostgresSettings.from_env()).one_line())
     else:
         from forecast_hub.snowflake import SnowflakeSettings
         from forecast_hub.snowflake.land import land_target
@@ -177,10 +183,12 @@ def land(target: WarehouseTarget) -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(["duckdb"]),
+    type=click.Choice(["duckdb", "postgres"]),
     default="duckdb",
     show_default=True,
-    help="Where to apply: the edits store and the warehouse's planning schema.",
+    help="Where to apply. duckdb: the edits store and the warehouse's planning schema. "
+    "postgres: schema planning of the PostgreSQL database (FORECAST_HUB_POSTGRES_*), "
+    "which is the edits store there; nothing is copied.",
 )
 @click.option(
     "--write-ddl",
@@ -201,6 +209,15 @@ def hybrid(target: str, write_ddl: bool) -> None:
     if write_ddl:
         for path in write_ddl_files():
             click.echo(f"wrote {path}", err=True)
+    if target == "postgres":
+        from forecast_hub.postgres import PostgresSettings
+        from forecast_hub.postgres.hybrid import apply_postgres_hybrid
+
+        applied = apply_postgres_hybrid(PostgresSettings.from_env())
+        for change in applied.changes:
+            click.echo(change, err=True)
+        click.echo(applied.one_line())
+        return
     summary = apply_hybrid(_settings())
     for change in summary.store_changes + summary.warehouse_changes:
         click.echo(change, err=True)
@@ -283,6 +300,54 @@ def emulator_stop() -> None:
     state = stop_emulator(_settings())
     click.echo(
         "no emulator was running" if state is None else f"stopped the emulator on port {state.port}"
+    )
+
+
+@cli.group()
+def postgres() -> None:
+    """A local PostgreSQL 15 server behind the postgres target, on 127.0.0.1.
+
+    Its cluster lives under $FORECAST_HUB_DATA_DIR/postgres; tuning and setup
+    are described in forecast_hub/postgres/tuning.py and server.py.
+    """
+
+
+@postgres.command("start")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port to listen on [default: a free one].",
+)
+def postgres_start(port: int | None) -> None:
+    """Start it (initdb on first use), or find it running; prints the variables to export.
+
+    For example: set -a; eval "$(forecast-hub postgres start)"; set +a
+    """
+    from forecast_hub.postgres.server import server_root, start_server
+
+    root = server_root(_settings().data_dir)
+    state, was_running = start_server(root, port)
+    for line in state.connection.env_lines():
+        click.echo(line)
+    how = "was already running" if was_running else "started"
+    click.echo(
+        f"PostgreSQL 15 {how} on 127.0.0.1:{state.port} (pid {state.pid}, cluster {root});"
+        " stop: forecast-hub postgres stop",
+        err=True,
+    )
+
+
+@postgres.command("stop")
+def postgres_stop() -> None:
+    """Stop the data folder's server; its databases stay on disk for the next start."""
+    from forecast_hub.postgres.server import server_root, stop_server
+
+    state = stop_server(server_root(_settings().data_dir))
+    click.echo(
+        "no PostgreSQL server was running"
+        if state is None
+        else f"stopped the PostgreSQL server on port {state.port}"
     )
 
 

@@ -40,7 +40,7 @@ class LandSummary:
     files_loaded: int
     rows_loaded: int
     files_already_loaded: int
-    warehouse: Path
+    warehouse: Path | str
 
     def one_line(self) -> str:
         return (
@@ -55,7 +55,7 @@ def raw_table_ddl(feed_name: str) -> str:
     return f"create table if not exists {RAW_SCHEMA}.{feed_name} (\n    {body}\n)"
 
 
-def _history_ddl() -> str:
+def history_ddl() -> str:
     return (
         f"create table if not exists {RAW_SCHEMA}.{LOAD_HISTORY} (\n"
         "    silver_file varchar primary key,\n"
@@ -83,20 +83,36 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def land_silver(settings: Settings) -> LandSummary:
-    """Load every recorded silver file not yet in the load history."""
+def recorded_entries(settings: Settings) -> list[ManifestEntry]:
+    """The manifest's ingested bronze files, whose silver files are the ones to land."""
     if not settings.manifest_path.exists():
         raise UserError(
             f"no ingestion manifest at {settings.manifest_path}; run `forecast-hub ingest` first"
         )
     with Manifest(settings.manifest_path) as manifest:
-        entries = manifest.entries(status="ingested")
+        return manifest.entries(status="ingested")
+
+
+def silver_path(silver_dir: Path, silver_file: str) -> Path:
+    """A recorded silver file's path; a clear error when it has gone missing."""
+    path = silver_dir / silver_file
+    if not path.exists():
+        raise UserError(
+            f"silver file {path} is recorded in the manifest but missing; "
+            "restore it or re-ingest its source file"
+        )
+    return path
+
+
+def land_silver(settings: Settings) -> LandSummary:
+    """Load every recorded silver file not yet in the load history."""
+    entries = recorded_entries(settings)
     connection = _connect(settings.warehouse_path)
     try:
         connection.execute(f"create schema if not exists {RAW_SCHEMA}")
         for feed_name in FEEDS:
             connection.execute(raw_table_ddl(feed_name))
-        connection.execute(_history_ddl())
+        connection.execute(history_ddl())
         loaded = {
             row[0]
             for row in connection.execute(
@@ -119,12 +135,7 @@ def land_silver(settings: Settings) -> LandSummary:
 def _load_file(
     connection: duckdb.DuckDBPyConnection, silver_dir: Path, silver_file: str, entry: ManifestEntry
 ) -> int:
-    path = silver_dir / silver_file
-    if not path.exists():
-        raise UserError(
-            f"silver file {path} is recorded in the manifest but missing; "
-            "restore it or re-ingest its source file"
-        )
+    path = silver_path(silver_dir, silver_file)
     columns = [name for name, _ in silver_columns(FEEDS[entry.feed])]
     selected = ", ".join(quote_identifier(name) for name in columns)
     loaded_at = datetime.now(UTC).isoformat()

@@ -1,17 +1,27 @@
-"""Shared helpers: a throwaway data folder, readers for what ingestion wrote, and the
-environment of the commands functional tests run."""
+"""Shared helpers: a throwaway data folder, readers for what ingestion wrote, the
+environment of the commands functional tests run, and a real PostgreSQL server for
+the postgres target's tests."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import itertools
 import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
 import pytest
+from psycopg import sql
 
 from forecast_hub.ingest import IngestPaths, IngestReport, ingest_bronze
+from forecast_hub.postgres import PostgresSettings
+from forecast_hub.postgres.server import ServerState, running_postgres
 from forecast_hub.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,3 +92,43 @@ def _rows(query: str) -> list[tuple[Any, ...]]:
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataDir:
     monkeypatch.setenv("FORECAST_HUB_DATA_DIR", str(tmp_path))
     return DataDir(tmp_path)
+
+
+@contextlib.contextmanager
+def reachable_folder() -> Iterator[Path]:
+    """A temporary folder the PostgreSQL server's OS user can enter: run as root, the
+    server runs as postgres, and pytest's own temporary folders are root's only."""
+    with tempfile.TemporaryDirectory(prefix="forecast-hub-postgres-") as name:
+        os.chmod(name, 0o755)
+        yield Path(name)
+
+
+@pytest.fixture
+def reachable_home() -> Iterator[Path]:
+    """A data folder for a test that starts its own PostgreSQL server."""
+    with reachable_folder() as home:
+        yield home
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ServerState]:
+    """One PostgreSQL server for the session, started on first use and always stopped."""
+    with reachable_folder() as home, running_postgres(home / "postgres") as state:
+        yield state
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: ServerState) -> Iterator[PostgresSettings]:
+    """The connection of a database created for one test, dropped after it."""
+    connection = postgres_server.connection
+    name = f"test_{next(_databases)}"
+    with psycopg.connect(**connection.connect_parameters(), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield replace(connection, database=name)
+    finally:
+        with psycopg.connect(**connection.connect_parameters(), autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))

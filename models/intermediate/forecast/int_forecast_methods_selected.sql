@@ -56,15 +56,9 @@ best_candidates as (
 ),
 
 selected_by_backtest as (
-    select
-        tenant_id,
-        sku_id,
-        method
-    from best_candidates
-    qualify row_number() over (
-            partition by tenant_id, sku_id
-            order by method_order
-        ) = 1
+    {{ first_row_per_partition(
+        'best_candidates', ['tenant_id', 'sku_id'], 'method_order'
+    ) }}
 ),
 
 selected_by_fallback as (

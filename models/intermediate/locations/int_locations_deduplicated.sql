@@ -5,9 +5,7 @@ locations as (
 ),
 
 locations_deduplicated as (
-    select *
-    from locations
-    {{ keep_latest_version(['tenant_id', 'location_id']) }}
+    {{ keep_latest_version('locations', ['tenant_id', 'location_id']) }}
 ),
 
 final as (

@@ -5,9 +5,7 @@ promotions as (
 ),
 
 promotions_deduplicated as (
-    select *
-    from promotions
-    {{ keep_latest_version(['tenant_id', 'promotion_id']) }}
+    {{ keep_latest_version('promotions', ['tenant_id', 'promotion_id']) }}
 ),
 
 final as (

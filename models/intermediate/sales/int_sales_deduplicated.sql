@@ -51,10 +51,12 @@ sales_to_resolve as (
 
 -- All three windows share one partitioning and order, so the warehouse
 -- sorts the versions once (on DuckDB three times faster than separate
--- windows on 20M rows).
-sales_deduplicated as (
+-- windows on 20M rows). The latest version is then kept by its rank, in
+-- plain SQL that every warehouse runs (DuckDB plans it as a qualify).
+sales_versions_ranked as (
     select
         *,
+        row_number() over ({{ version_window }}) as version_rank,
         count(*) over (
             {{ version_window }}
             rows between unbounded preceding and unbounded following
@@ -64,7 +66,12 @@ sales_deduplicated as (
             rows between unbounded preceding and unbounded following
         ) as last_loaded_at
     from sales_to_resolve
-    qualify row_number() over ({{ version_window }}) = 1
+),
+
+sales_deduplicated as (
+    select *
+    from sales_versions_ranked
+    where version_rank = 1
 ),
 
 final as (

@@ -5,9 +5,9 @@ sku_attributes as (
 ),
 
 sku_attributes_deduplicated as (
-    select *
-    from sku_attributes
-    {{ keep_latest_version(['tenant_id', 'sku_id', 'attribute_name']) }}
+    {{ keep_latest_version(
+        'sku_attributes', ['tenant_id', 'sku_id', 'attribute_name']
+    ) }}
 ),
 
 final as (

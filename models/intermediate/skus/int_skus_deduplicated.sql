@@ -5,9 +5,7 @@ skus as (
 ),
 
 skus_deduplicated as (
-    select *
-    from skus
-    {{ keep_latest_version(['tenant_id', 'sku_id']) }}
+    {{ keep_latest_version('skus', ['tenant_id', 'sku_id']) }}
 ),
 
 final as (

@@ -7,6 +7,8 @@ Dialects:
 - ``snowflake_hybrid``: ``create hybrid table`` with primary and secondary keys.
 - ``snowflake_standard``: the same keys on standard tables, for accounts
   without hybrid tables and for the emulator.
+- ``postgres``: the tables on the postgres target, where dbt reads them as
+  sources and the API may write them (``FORECAST_HUB_EDITS_STORE``).
 
 The files under ``hybrid/`` are this module's output; a unit test fails when
 they differ, so the Python definition stays the one source of truth. The
@@ -29,7 +31,7 @@ from forecast_hub.hybrid.tables import (
     Table,
 )
 
-Dialect = Literal["duckdb", "sqlite", "snowflake_hybrid", "snowflake_standard"]
+Dialect = Literal["duckdb", "sqlite", "snowflake_hybrid", "snowflake_standard", "postgres"]
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 DDL_DIR = Path(__file__).resolve().parents[3] / "hybrid"
 
@@ -50,6 +52,14 @@ _TYPES: dict[str, dict[LogicalType, str]] = {
         "bigint": "integer",
         "boolean": "integer",
     },
+    "postgres": {
+        "varchar": "varchar",
+        "date": "date",
+        "timestamp": "timestamp",
+        "double": "double precision",
+        "bigint": "bigint",
+        "boolean": "boolean",
+    },
     "snowflake": {
         "varchar": "varchar",
         "date": "date",
@@ -68,7 +78,7 @@ def _family(dialect: Dialect) -> str:
 def column_type(column: Column, dialect: Dialect) -> str:
     """The declared type of a column in a dialect."""
     declared = _TYPES[_family(dialect)][column.type]
-    if column.max_length and _family(dialect) == "snowflake":
+    if column.max_length and _family(dialect) in ("snowflake", "postgres"):
         return f"{declared}({column.max_length})"
     return declared
 
@@ -141,11 +151,12 @@ def create_table(table: Table, dialect: Dialect) -> str:
 
 
 def create_indexes(table: Table, dialect: Dialect) -> list[str]:
-    """Secondary indexes created apart from the table (SQLite only)."""
-    if dialect != "sqlite":
+    """Secondary indexes created apart from the table (SQLite and PostgreSQL)."""
+    if dialect not in ("sqlite", "postgres"):
         return []
     return [
-        f"create index if not exists {index.name} on {table.name} ({', '.join(index.columns)});"
+        f"create index if not exists {index.name}\n"
+        f"on {qualified_name(table, dialect)} ({', '.join(index.columns)});"
         for index in table.indexes
     ]
 
@@ -166,6 +177,11 @@ _PURPOSE: dict[Dialect, str] = {
     "snowflake_standard": (
         "Snowflake standard tables with the same keys, for accounts without "
         "hybrid tables and for the emulator (FORECAST_HUB_HYBRID_TABLES=standard)."
+    ),
+    "postgres": (
+        "The tables of schema planning on the postgres target: dbt reads them as "
+        "sources, and the API writes them when FORECAST_HUB_EDITS_STORE is their "
+        "postgresql:// URL."
     ),
 }
 

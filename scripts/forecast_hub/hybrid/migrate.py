@@ -33,7 +33,16 @@ from forecast_hub.hybrid.tables import WAREHOUSE_SCHEMA, HybridSchema, Table
 LEGACY_WAREHOUSE_SCHEMA = "hybrid"
 """Where the warehouse tables were before they moved to ``WAREHOUSE_SCHEMA``."""
 
-_TYPE_ALIASES = {"float8": "double", "int8": "bigint", "bool": "boolean", "string": "varchar"}
+_TYPE_ALIASES = {
+    "float8": "double",
+    "int8": "bigint",
+    "bool": "boolean",
+    "string": "varchar",
+    # PostgreSQL's information_schema spelling.
+    "character varying": "varchar",
+    "double precision": "double",
+    "timestamp without time zone": "timestamp",
+}
 
 
 def _normalize(declared: str) -> str:
@@ -65,7 +74,7 @@ def _existing_duckdb(
     return columns, list(found[0][0]) if found else []
 
 
-def _plan_table(
+def plan_table(
     table: Table, columns: dict[str, str], key: list[str], dialect: Dialect, where: str
 ) -> list[tuple[str, str]]:
     """(statement, description) pairs that bring one existing table up to date."""
@@ -113,7 +122,7 @@ def _move_legacy_table(conn: Any, table: Table) -> str | None:
         )
     # Refuses a key or type change, or a new not-null column without default,
     # exactly as for a table already in place.
-    _plan_table(table, columns, key, "duckdb", where)
+    plan_table(table, columns, key, "duckdb", where)
     shared = ", ".join(name for name in table.column_names if name in columns)
     conn.execute(create_table(table, "duckdb"))
     (moved,) = conn.execute(
@@ -144,7 +153,7 @@ def migrate_sqlite(conn: sqlite3.Connection, schema: HybridSchema) -> list[str]:
                 conn.execute(create_table(table, "sqlite"))
                 changes.append(f"created {table.name}")
             else:
-                for statement, description in _plan_table(
+                for statement, description in plan_table(
                     table, columns, key, "sqlite", "edits store"
                 ):
                     conn.execute(statement)
@@ -173,7 +182,7 @@ def migrate_duckdb(conn: Any, schema: HybridSchema) -> list[str]:
         for table in schema.tables:
             columns, key = _existing_duckdb(conn, table)
             if columns:
-                for statement, description in _plan_table(
+                for statement, description in plan_table(
                     table, columns, key, "duckdb", "warehouse"
                 ):
                     conn.execute(statement)
