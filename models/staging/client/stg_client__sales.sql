@@ -12,7 +12,9 @@ renamed as (
         sale_date,
         units_sold,
         net_revenue,
-        upper(currency) as currency_code,
+        -- Cast back to varchar: PostgreSQL's upper() returns text, which
+        -- the incremental fct_sales would take for a change of its schema.
+        cast(upper(currency) as varchar) as currency_code,
         {{ to_utc_timestamp("updated_at") }} as updated_at,
         {{ lineage_columns() }}
     from source
