@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from forecast_hub.hybrid.store import edits_store_path
-from forecast_hub.settings import Settings
+from forecast_hub.settings import Settings, WarehouseTarget
+
+if TYPE_CHECKING:
+    from forecast_hub.snowflake.settings import SnowflakeSettings
 
 MAX_EDITS_PER_REQUEST = 10_000
 # 10,000 edits with 500-character reasons fit with room to spare; anything
@@ -23,17 +27,37 @@ def serving_dir(settings: Settings) -> Path:
 
 @dataclass(frozen=True)
 class ApiConfig:
+    """What the API serves and where from.
+
+    ``target`` duckdb serves the published draft merged with the edits store
+    (``edits_store_url`` sqlite: the embedded file ``edits_store``; else a
+    PostgreSQL URL); emulator and snowflake read ``serving.v_forecast`` and
+    write the planning tables of the warehouse ``snowflake`` connects to.
+    """
+
     edits_store: Path
     serving_dir: Path
     tokens_file: Path
     max_body_bytes: int = MAX_BODY_BYTES
     max_edits: int = MAX_EDITS_PER_REQUEST
     snapshot_poll_seconds: float = 0.5
+    target: WarehouseTarget = "duckdb"
+    edits_store_url: str = "sqlite"
+    snowflake: SnowflakeSettings | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ApiConfig:
+    def from_settings(cls, settings: Settings, target: WarehouseTarget = "duckdb") -> ApiConfig:
+        """The API over the settings' data folder; on emulator|snowflake, over the warehouse."""
+        snowflake = None
+        if target != "duckdb":
+            from forecast_hub.snowflake.settings import SnowflakeSettings
+
+            snowflake = SnowflakeSettings.from_env(target, settings=settings)
         return cls(
             edits_store=edits_store_path(settings),
             serving_dir=serving_dir(settings),
             tokens_file=settings.tokens_file,
+            target=target,
+            edits_store_url=settings.edits_store,
+            snowflake=snowflake,
         )

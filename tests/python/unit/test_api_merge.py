@@ -77,7 +77,9 @@ def _random_case(rng: random.Random):
     choices = [None, True, False, "absent"]
     defaults = {tenant: rng.choice(choices) for tenant in ("t1", "t2", "t3")}
     users = {
-        (tenant, user): rng.choice(choices) for tenant in ("t1", "t2", "t3") for user in ("ann", "bob")
+        (tenant, user): rng.choice(choices)
+        for tenant in ("t1", "t2", "t3")
+        for user in ("ann", "bob")
     }
     defaults.update({key: value for key, value in users.items() if value != "absent"})
     return draft, edits, defaults
@@ -207,7 +209,11 @@ def test_the_cases_cover_every_branch_of_the_rule() -> None:
                     seen.add("shown")
                 for user in ("ann", "bob"):
                     own = defaults.get((tenant, user), "absent")
-                    if own is not None and own != "absent" and own != (defaults[tenant] is not False):
+                    if (
+                        own is not None
+                        and own != "absent"
+                        and own != (defaults[tenant] is not False)
+                    ):
                         seen.add("the user's own preference over the tenant's")
                     if own is None and defaults[tenant] is False:
                         seen.add("the user's null inherits the tenant's")

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from forecast_hub.api import schemas
 from forecast_hub.api.auth import State
 from forecast_hub.api.responses import json_response
+from forecast_hub.api.stores import resolved
 
 router = APIRouter()
 
@@ -19,11 +20,13 @@ router = APIRouter()
 async def healthz(state: State) -> Response:
     """Liveness and readiness: storage, the draft's age, pending persistence."""
     snapshot = state.snapshot
-    reachable = state.store.reachable()
+    reachable = await resolved(state.store.reachable())
     writer = state.store.writer_alive
-    ready = reachable and writer and snapshot is not None
     draft: dict[str, Any] | None = None
-    if snapshot is not None:
+    reason = None
+    if state.warehouse is not None:
+        draft, reason = await state.warehouse.draft_health()
+    elif snapshot is not None:
         built_at = snapshot.publication.built_at
         draft = {
             "build_id": snapshot.build_id,
@@ -31,8 +34,10 @@ async def healthz(state: State) -> Response:
             "age_seconds": round((dt.datetime.now(dt.UTC) - built_at).total_seconds(), 3),
             "rows": snapshot.publication.draft_rows,
         }
+    ready = reachable and writer and draft is not None
     payload: dict[str, Any] = {
         "status": "ready" if ready else "not_ready",
+        "backend": state.backend.name,
         "storage": {
             "edits_store": "reachable" if reachable else "unreachable",
             "writer": "running" if writer else "stopped",
@@ -41,9 +46,9 @@ async def healthz(state: State) -> Response:
         "persistence": {
             "pending_requests": state.store.pending,
             "last_commit_at": state.store.last_commit_at,
-            "acknowledged_after": "commit with synchronous=FULL",
+            "acknowledged_after": state.backend.acknowledged_after,
         },
     }
-    if snapshot is None:
-        payload["reason"] = state.snapshot_error or "no forecast draft published yet"
+    if draft is None:
+        payload["reason"] = reason or state.snapshot_error or "no forecast draft published yet"
     return json_response(payload, 200 if ready else 503)

@@ -1,0 +1,399 @@
+"""The edits store on PostgreSQL: ``FORECAST_HUB_EDITS_STORE=postgresql://...``.
+
+The exit path for more than one API instance, or more writes than one
+process serves: every API process writes the same three tables of schema
+``planning`` (``hybrid/postgres.sql``: the same columns and primary keys as
+every other backend), and reads them on every request, so an edit one
+process acknowledged shows in the next read of any other. The draft still
+comes from the published build on the API's disk; ``merge.py`` merges it
+with the edits read here, as with the embedded store.
+
+Writes go through the process's group commit (``writer.py``): one
+transaction per batch takes row locks on every existing key of the batch
+(``select ... for update``, in key order), plans the batch in memory
+(``batch.py``), then writes it set-wise: a version-guarded UPDATE of the
+rows it read, an INSERT of new keys, the log rows (ids from a sequence) and
+the preferences. A concurrent insert of the same new key by another process
+shows as fewer rows inserted than planned; the transaction is then rolled
+back and the batch planned again over the rows as they now are. The commit
+returns once PostgreSQL has flushed it (``synchronous_commit`` on), so an
+acknowledged edit survives a killed API, a killed server and a power cut.
+
+All of this backend's SQL is in this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import psycopg
+import psycopg.errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from forecast_hub.api.edits import Job, LogEntry, Result, StorageUnavailable, StoredEdit
+from forecast_hub.api.stores import EditKey
+from forecast_hub.api.stores.batch import BatchPlan, RowKey, keys_of, plan_batch
+from forecast_hub.api.stores.writer import GroupCommitWriter
+from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER
+from forecast_hub.postgres.hybrid import migrate_postgres
+
+CONNECT_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_MS = 10_000
+POOL_TIMEOUT_S = 5.0
+REQUEST_TIMEOUT_S = 15.0
+POOL_MIN = 2
+POOL_MAX = 8
+COMMIT_ATTEMPTS = 8
+LOG_SEQUENCE = "planning.manual_edit_log_ht_log_id_seq"
+
+# -- the SQL of this backend ---------------------------------------------------------
+
+# Serialises the preparation of two processes starting at once.
+_PREPARE_LOCK = "select pg_advisory_xact_lock(hashtext('forecast_hub.api.postgres'))"
+_CREATE_SEQUENCE = f"create sequence if not exists {LOG_SEQUENCE} as bigint"
+# The sequence starts past every log id already stored (rows copied in, or
+# written before the sequence existed).
+_ALIGN_SEQUENCE = (
+    f"select setval('{LOG_SEQUENCE}', greatest("
+    f" (select coalesce(max(log_id), 0) from planning.manual_edit_log_ht),"
+    f" (select last_value from {LOG_SEQUENCE}), 1))"
+)
+_EDIT_COLUMNS = "manual_qty, reason, edited_by, edited_at, version, is_removed"
+_LOCK_ROWS = (
+    "select edits.tenant_id, edits.sku_id, edits.forecast_date, edits.manual_qty,"
+    " edits.reason, edits.edited_by, edits.edited_at, edits.version, edits.is_removed"
+    " from planning.manual_edits_ht as edits"
+    " inner join unnest(%s::varchar[], %s::varchar[], %s::date[])"
+    "     as batch (tenant_id, sku_id, forecast_date)"
+    "     on edits.tenant_id = batch.tenant_id and edits.sku_id = batch.sku_id"
+    "     and edits.forecast_date = batch.forecast_date"
+    " order by edits.tenant_id, edits.sku_id, edits.forecast_date"
+    " for update of edits"
+)
+_ROW_ARRAYS = (
+    "%s::varchar[], %s::varchar[], %s::date[], %s::float8[], %s::varchar[],"
+    " %s::varchar[], %s::timestamp[], %s::bigint[], %s::boolean[]"
+)
+_INSERT_EDITS = (
+    "insert into planning.manual_edits_ht (tenant_id, sku_id, forecast_date, "
+    + _EDIT_COLUMNS
+    + f") select * from unnest({_ROW_ARRAYS}) on conflict do nothing"
+)
+_UPDATE_EDITS = (
+    "update planning.manual_edits_ht as edits set manual_qty = batch.manual_qty,"
+    " reason = batch.reason, edited_by = batch.edited_by, edited_at = batch.edited_at,"
+    " version = batch.version, is_removed = batch.is_removed"
+    f" from unnest({_ROW_ARRAYS}, %s::bigint[]) as batch (tenant_id, sku_id, forecast_date,"
+    " manual_qty, reason, edited_by, edited_at, version, is_removed, read_version)"
+    " where edits.tenant_id = batch.tenant_id and edits.sku_id = batch.sku_id"
+    " and edits.forecast_date = batch.forecast_date and edits.version = batch.read_version"
+)
+_NEXT_LOG_IDS = f"select nextval('{LOG_SEQUENCE}') from generate_series(1, %s)"
+_INSERT_LOG = (
+    "insert into planning.manual_edit_log_ht (log_id, tenant_id, sku_id, forecast_date,"
+    " action, old_qty, new_qty, reason, edited_by, edited_at, version)"
+    " select * from unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::date[],"
+    " %s::varchar[], %s::float8[], %s::float8[], %s::varchar[], %s::varchar[],"
+    " %s::timestamp[], %s::bigint[])"
+)
+_UPSERT_PREFS = (
+    "insert into planning.user_prefs_ht (tenant_id, user_id, show_manual, updated_at)"
+    " select * from unnest(%s::varchar[], %s::varchar[], %s::boolean[], %s::timestamp[])"
+    " on conflict (tenant_id, user_id) do update set"
+    " show_manual = excluded.show_manual, updated_at = excluded.updated_at"
+)
+_SELECT_EDITS = (
+    "select sku_id, forecast_date, " + _EDIT_COLUMNS + " from planning.manual_edits_ht"
+    " where tenant_id = %s"
+)
+_SELECT_EDITS_IN = (
+    _SELECT_EDITS + " and sku_id = any(%s::varchar[])"
+    " and forecast_date between coalesce(%s::date, '-infinity'::date)"
+    " and coalesce(%s::date, 'infinity'::date)"
+)
+_LATEST_EDIT = "select max(edited_at) from planning.manual_edits_ht where tenant_id = %s"
+_SELECT_PREFS = (
+    "select user_id, show_manual from planning.user_prefs_ht"
+    " where tenant_id = %s and user_id in (%s, %s)"
+)
+_SELECT_LOG = (
+    "select log_id, sku_id, forecast_date, action, old_qty, new_qty, reason, edited_by,"
+    " edited_at, version from planning.manual_edit_log_ht"
+    " where tenant_id = %s and edited_at >= coalesce(%s::timestamp, '-infinity'::timestamp)"
+    " and log_id > %s order by log_id limit %s"
+)
+_PING = "select 1 from planning.manual_edits_ht limit 1"
+
+# -----------------------------------------------------------------------------------
+
+_RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+
+
+class _Contended(Exception):
+    """Another process wrote a key of the batch since it was read: plan it again."""
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _stored(row: Sequence[Any]) -> StoredEdit:
+    qty, reason, edited_by, edited_at, version, is_removed = row
+    return StoredEdit(qty, reason, edited_by, _aware(edited_at), int(version), bool(is_removed))
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as one list per column: the arrays ``unnest`` takes."""
+    return [[row[index] for row in rows] for index in range(width)]
+
+
+def describe_url(url: str) -> str:
+    """The store's URL without its password, for headers, logs and messages."""
+    parts = conninfo_to_dict(url)
+    where = f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
+    return f"postgresql://{parts.get('user', '')}@{where}/{parts.get('dbname', '')}"
+
+
+class PostgresEditsStore:
+    """The edits store of every API process sharing one PostgreSQL database."""
+
+    def __init__(self, url: str, pool_max: int = POOL_MAX) -> None:
+        self.url = url
+        self.opened_at = dt.datetime.now(dt.UTC)
+        self.edits_as_of: dict[str, dt.datetime] = {}
+        self.last_commit_at: dt.datetime | None = None
+        self._prepared = False
+        self._pool = AsyncConnectionPool(
+            url,
+            min_size=POOL_MIN,
+            max_size=pool_max,
+            timeout=POOL_TIMEOUT_S,
+            open=False,
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": CONNECT_TIMEOUT_S,
+                "application_name": "forecast-hub-api",
+                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c timezone=UTC",
+            },
+        )
+        self._writer: GroupCommitWriter | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Start the pool and the writer; the tables are prepared on first reach."""
+        await self._pool.open(wait=False)
+        self._writer = GroupCommitWriter(self._commit, REQUEST_TIMEOUT_S, self._committed)
+        self._writer.start()
+        # Not reachable yet: /healthz says so, requests answer 503 until it is.
+        with contextlib.suppress(StorageUnavailable):
+            await self._prepare()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.stop()
+        await self._pool.close()
+
+    @property
+    def pending(self) -> int:
+        return self._writer.pending if self._writer else 0
+
+    @property
+    def writer_alive(self) -> bool:
+        return self._writer is not None and self._writer.alive
+
+    async def reachable(self) -> bool:
+        try:
+            await self._prepare()
+            await self._fetch(_PING, ())
+        except StorageUnavailable:
+            return False
+        return True
+
+    async def _prepare(self) -> None:
+        """Migrate the planning tables forward and align the log sequence, once."""
+        if self._prepared:
+            return
+        try:
+            await asyncio.to_thread(self._prepare_now)
+        except psycopg.Error as error:
+            raise StorageUnavailable(f"PostgreSQL is not reachable: {_reason(error)}") from None
+        self._prepared = True
+
+    def _prepare_now(self) -> None:
+        with (
+            psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn,
+            conn.transaction(),
+        ):
+            conn.execute(_PREPARE_LOCK)
+            migrate_postgres(conn, SCHEMA)
+            conn.execute(_CREATE_SEQUENCE)
+            conn.execute(_ALIGN_SEQUENCE)
+
+    # -- writes ----------------------------------------------------------------------
+
+    async def submit(self, job: Job) -> Result:
+        if self._writer is None:
+            raise StorageUnavailable("the edits store is not open")
+        return await self._writer.submit(job)
+
+    def _committed(self, plan: BatchPlan, now: dt.datetime) -> None:
+        for tenant_id, moment in plan.edits_as_of().items():
+            self.edits_as_of[tenant_id] = max(moment, self.edits_as_of.get(tenant_id, moment))
+        if plan.changes_anything:
+            self.last_commit_at = now
+
+    async def _commit(self, jobs: Sequence[Job], now: dt.datetime) -> BatchPlan:
+        await self._prepare()
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                async with self._pool.connection() as conn, conn.transaction():
+                    return await self._write_batch(conn, jobs, now)
+            except (_Contended, *_RETRYABLE):
+                await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+            except PoolTimeout:
+                raise StorageUnavailable("PostgreSQL gave no connection in time") from None
+            except psycopg.Error as error:
+                raise StorageUnavailable(f"PostgreSQL could not commit: {_reason(error)}") from None
+        raise StorageUnavailable("the edits were contended too often; try again")
+
+    async def _write_batch(
+        self, conn: psycopg.AsyncConnection[Any], jobs: Sequence[Job], now: dt.datetime
+    ) -> BatchPlan:
+        keys = keys_of(jobs)
+        stored: dict[RowKey, StoredEdit] = {}
+        if keys:
+            cursor = await conn.execute(_LOCK_ROWS, _columns(keys, 3))
+            for tenant_id, sku_id, date, *rest in await cursor.fetchall():
+                stored[(tenant_id, sku_id, date)] = _stored(rest)
+        plan = plan_batch(jobs, stored, now)
+        await self._write_edits(conn, plan)
+        await self._write_log(conn, plan)
+        if plan.prefs:
+            rows = [(t, u, show, _naive_utc(now)) for (t, u), show in plan.prefs.items()]
+            await conn.execute(_UPSERT_PREFS, _columns(rows, 4))
+        return plan
+
+    async def _write_edits(self, conn: psycopg.AsyncConnection[Any], plan: BatchPlan) -> None:
+        new, changed = [], []
+        for write in plan.edits.values():
+            edit = write.edit
+            row = (
+                *write.key,
+                edit.manual_qty,
+                edit.reason,
+                edit.edited_by,
+                _naive_utc(edit.edited_at),
+                edit.version,
+                edit.is_removed,
+            )
+            if write.read_version is None:
+                new.append(row)
+            else:
+                changed.append((*row, write.read_version))
+        if new:
+            cursor = await conn.execute(_INSERT_EDITS, _columns(new, 9))
+            if cursor.rowcount != len(new):
+                raise _Contended
+        if changed:
+            cursor = await conn.execute(_UPDATE_EDITS, _columns(changed, 10))
+            if cursor.rowcount != len(changed):
+                raise _Contended
+
+    async def _write_log(self, conn: psycopg.AsyncConnection[Any], plan: BatchPlan) -> None:
+        if not plan.log:
+            return
+        cursor = await conn.execute(_NEXT_LOG_IDS, (len(plan.log),))
+        ids = sorted(row[0] for row in await cursor.fetchall())
+        rows = [
+            (
+                log_id,
+                *entry.key,
+                entry.action,
+                entry.old_qty,
+                entry.new_qty,
+                entry.reason,
+                entry.edited_by,
+                _naive_utc(entry.edited_at),
+                entry.version,
+            )
+            for log_id, entry in zip(ids, plan.log, strict=True)
+        ]
+        await conn.execute(_INSERT_LOG, _columns(rows, 11))
+
+    # -- reads -----------------------------------------------------------------------
+
+    async def _fetch(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(query, params)
+                return await cursor.fetchall()
+        except PoolTimeout:
+            raise StorageUnavailable("PostgreSQL gave no connection in time") from None
+        except psycopg.Error as error:
+            raise StorageUnavailable(f"PostgreSQL could not answer: {_reason(error)}") from None
+
+    async def _note_latest(self, tenant_id: str) -> None:
+        """Refresh the tenant's latest edit time from the database (any process's)."""
+        ((latest,),) = await self._fetch(_LATEST_EDIT, (tenant_id,))
+        if latest is not None:
+            self.edits_as_of[tenant_id] = _aware(latest)
+
+    async def tenant_edits(self, tenant_id: str) -> Mapping[EditKey, StoredEdit]:
+        await self._note_latest(tenant_id)
+        rows = await self._fetch(_SELECT_EDITS, (tenant_id,))
+        return {(sku_id, date): _stored(rest) for sku_id, date, *rest in rows}
+
+    async def edits_in(
+        self,
+        tenant_id: str,
+        sku_ids: Sequence[str],
+        start: dt.date | None,
+        end: dt.date | None,
+    ) -> Mapping[EditKey, StoredEdit]:
+        await self._note_latest(tenant_id)
+        rows = await self._fetch(_SELECT_EDITS_IN, (tenant_id, list(sku_ids), start, end))
+        return {(sku_id, date): _stored(rest) for sku_id, date, *rest in rows}
+
+    async def _prefs(self, tenant_id: str, user_id: str) -> dict[str, bool | None]:
+        rows = await self._fetch(_SELECT_PREFS, (tenant_id, user_id, TENANT_DEFAULTS_USER))
+        return {user: show for user, show in rows}
+
+    async def stored_show_manual(self, tenant_id: str, user_id: str) -> bool | None:
+        return (await self._prefs(tenant_id, user_id)).get(user_id)
+
+    async def tenant_show_manual(self, tenant_id: str) -> bool:
+        default = (await self._prefs(tenant_id, TENANT_DEFAULTS_USER)).get(TENANT_DEFAULTS_USER)
+        return True if default is None else default
+
+    async def show_manual(self, tenant_id: str, user_id: str) -> bool:
+        prefs = await self._prefs(tenant_id, user_id)
+        for who in (user_id, TENANT_DEFAULTS_USER):
+            if prefs.get(who) is not None:
+                return bool(prefs[who])
+        return True
+
+    async def read_log(
+        self, tenant_id: str, since: dt.datetime | None, after: int, limit: int
+    ) -> list[LogEntry]:
+        moment = _naive_utc(since) if since else None
+        rows = await self._fetch(_SELECT_LOG, (tenant_id, moment, after, limit))
+        return [
+            LogEntry(int(log_id), sku, date, action, old, new, reason, by, _aware(at), int(version))
+            for log_id, sku, date, action, old, new, reason, by, at, version in rows
+        ]
+
+
+def _reason(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
