@@ -14,7 +14,10 @@ warehouse down for ``DOWN_FOR_S``: requests in that window are refused at
 once instead of each waiting for its own connect to fail. A read that
 fails because its connection broke is retried once on a new connection;
 a write is never retried past its first statement (its outcome is unknown
-once sent), only when its connection could not be made.
+once sent), only when its connection could not be made. A broken
+connection also retires every idle one (they reach the same warehouse) and
+marks the warehouse down, so the next requests fail fast instead of each
+waiting for a dead connection to time out.
 """
 
 from __future__ import annotations
@@ -84,6 +87,16 @@ class SnowflakePool:
         self._lock = threading.Lock()
         self.last_error: str | None = None
 
+    def _mark_down(self, message: str) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + DOWN_FOR_S
+            self.last_error = message
+        while True:
+            try:
+                self._discard(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
     def _connect(self) -> SnowflakeConnection:
         import snowflake.connector
 
@@ -93,9 +106,7 @@ class SnowflakePool:
             connection = snowflake.connector.connect(**serving_parameters(self.settings))
             connection.cursor().execute(f"use database {self.settings.database}")
         except snowflake.connector.errors.Error as error:
-            with self._lock:
-                self._down_until = time.monotonic() + DOWN_FOR_S
-                self.last_error = f"the warehouse is not reachable: {_first_line(error)}"
+            self._mark_down(f"the warehouse is not reachable: {_first_line(error)}")
             raise WarehouseUnavailable(self.last_error) from None
         self.last_error = None
         return connection
@@ -122,6 +133,7 @@ class SnowflakePool:
                 self._discard(connection)
                 message = f"the warehouse did not answer: {_first_line(error)}"
                 if not retry or attempt == 2:
+                    self._mark_down(message)
                     raise WarehouseUnavailable(message) from None
                 connection = self._connect()
             else:

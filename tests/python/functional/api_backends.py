@@ -45,6 +45,7 @@ from forecast_hub.postgres.server import ServerState
 from forecast_hub.settings import Settings
 from forecast_hub.snowflake.connection import connect
 from forecast_hub.snowflake.emulator import running_emulator
+from forecast_hub.snowflake.hybrid import apply_snowflake_hybrid
 from forecast_hub.snowflake.settings import EMULATOR_PORT_ENV, SnowflakeSettings
 
 BACKENDS = ("embedded", "postgresql", "emulator")
@@ -246,13 +247,18 @@ class EmulatorBackend(Backend):
     name = "emulator"
     target = "emulator"
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, hybrid_by_cli: bool = True) -> None:
+        """A new emulator with the planning tables: by `forecast-hub hybrid --target
+        emulator` as an operator applies them, or by the function it runs (quicker)."""
         super().__init__(data_dir)
         self._stack = contextlib.ExitStack()
         self.emulator = self._stack.enter_context(running_emulator(data_dir / "emulator"))
         self.settings = SnowflakeSettings.emulator(self.emulator.port, env={})
         self.command_env = {**subprocess_env(data_dir), **self.env()}
-        _forecast_hub("hybrid", "--target", "emulator", env=self.command_env)
+        if hybrid_by_cli:
+            _forecast_hub("hybrid", "--target", "emulator", env=self.command_env)
+        else:
+            apply_snowflake_hybrid(self.settings)
 
     def env(self) -> dict[str, str]:
         return {EMULATOR_PORT_ENV: str(self.emulator.port)}
@@ -346,7 +352,9 @@ class EmulatorBackend(Backend):
 
 
 @contextlib.contextmanager
-def backend_of(name: str, data_dir: Path, postgres: ServerState | None = None) -> Iterator[Backend]:
+def backend_of(
+    name: str, data_dir: Path, postgres: ServerState | None = None, hybrid_by_cli: bool = True
+) -> Iterator[Backend]:
     """A backend's storage for a data folder, released after the block."""
     if name == "embedded":
         backend: Backend = Backend(data_dir)
@@ -354,7 +362,7 @@ def backend_of(name: str, data_dir: Path, postgres: ServerState | None = None) -
         assert postgres is not None
         backend = PostgresBackend(data_dir, postgres)
     else:
-        backend = EmulatorBackend(data_dir)
+        backend = EmulatorBackend(data_dir, hybrid_by_cli)
     try:
         yield backend
     finally:

@@ -121,7 +121,8 @@ def api(
 def empty_api(backend_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Api]:
     """A server of the same backend over storage where nothing was built yet."""
     token = add_token(tmp_path / "api" / "tokens.json", "northwind", "ann")
-    with backend_of(backend_name, tmp_path, _postgres(request, backend_name)) as backend:
+    postgres = _postgres(request, backend_name)
+    with backend_of(backend_name, tmp_path, postgres, hybrid_by_cli=False) as backend:
         server = backend.server()
         server.start()
         try:
@@ -432,9 +433,9 @@ def test_preferences_and_the_per_request_override(api: Api) -> None:
 def test_pages_and_filters_return_every_row_once(api: Api) -> None:
     seen, cursor = [], None
     while True:
-        params = {"limit": 7, **({"cursor": cursor} if cursor else {})}
+        params = {"limit": 47, **({"cursor": cursor} if cursor else {})}
         page = api.get("/v1/tenants/northwind/forecast", params=params).json()
-        assert len(page["rows"]) <= 7
+        assert len(page["rows"]) <= 47
         seen += [(r["sku_id"], r["forecast_date"]) for r in page["rows"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -519,3 +520,16 @@ def test_edits_acknowledged_before_kill_9_are_all_there_after_restart(api: Api) 
     for sku, day, _qty, version in acknowledged:
         assert versions[(sku, day)] >= version
         assert rows[(sku, day)]["manual_qty"] is not None
+
+
+def test_the_edits_are_where_the_backend_keeps_them_and_nowhere_else(api: Api) -> None:
+    """Embedded: the SQLite file; PostgreSQL: the database; the warehouse: nothing on disk."""
+    assert api.edit("n-018", DATES[2], 8).status_code == 200
+    assert api.backend.stored_versions("northwind")[("n-018", DATES[2].isoformat())] >= 1
+    data_dir = api.server.data_dir
+    assert (data_dir / "edits" / "edits.sqlite").exists() == (api.backend.name == "embedded")
+    held = {path.relative_to(data_dir).parts[0] for path in data_dir.iterdir()}
+    if api.backend.target != "duckdb":
+        # The tokens the operator configured, the server logs and the test's own
+        # emulator and dbt folders; no draft, no edits.
+        assert not held & {"serving", "edits", "warehouse"}, held

@@ -334,6 +334,7 @@ class PostgresEditsStore:
     # -- reads -----------------------------------------------------------------------
 
     async def _fetch(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        await self._prepare()
         try:
             async with self._pool.connection() as conn:
                 cursor = await conn.execute(query, params)

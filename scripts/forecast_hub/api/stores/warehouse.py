@@ -11,10 +11,12 @@ for ``/healthz`` and the headers of an empty page.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from forecast_hub.api.cursors import decode_cursor, encode_cursor
@@ -103,6 +105,50 @@ def _missing_view(error: BaseException) -> bool:
     return "does not exist" in text or "not authorized" in text or "not found" in text
 
 
+@dataclass
+class _DraftRequests:
+    """The SKUs asked for while a tenant's previous draft query ran, and their answer."""
+
+    sku_ids: set[str] = field(default_factory=set)
+    answer: asyncio.Future[TenantDraft] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class DraftLoader:
+    """One draft query in flight per tenant; the PUTs arriving meanwhile share the next.
+
+    Two hundred concurrent PUTs of a tenant are checked with two or three
+    queries instead of two hundred, so they do not queue for the pool's
+    connections behind each other.
+    """
+
+    def __init__(self, fetch: Callable[[str, list[str]], Awaitable[TenantDraft]]) -> None:
+        self.fetch = fetch
+        self._waiting: dict[str, _DraftRequests] = {}
+        self._running: set[str] = set()
+
+    async def load(self, tenant_id: str, sku_ids: Sequence[str]) -> TenantDraft:
+        requests = self._waiting.setdefault(tenant_id, _DraftRequests())
+        requests.sku_ids.update(sku_ids)
+        if tenant_id not in self._running:
+            self._running.add(tenant_id)
+            asyncio.get_running_loop().create_task(self._run(tenant_id))
+        return await asyncio.shield(requests.answer)
+
+    async def _run(self, tenant_id: str) -> None:
+        try:
+            while (requests := self._waiting.pop(tenant_id, None)) is not None:
+                try:
+                    draft = await self.fetch(tenant_id, sorted(requests.sku_ids))
+                except Exception as error:
+                    requests.answer.set_exception(error)
+                else:
+                    requests.answer.set_result(draft)
+        finally:
+            self._running.discard(tenant_id)
+
+
 class Warehouse:
     """Reads of serving.v_forecast for one warehouse, over the store's pool."""
 
@@ -113,6 +159,7 @@ class Warehouse:
         self.settings = settings
         self.store = store
         self._draft_info: tuple[float, dict[str, Any] | None, str | None] | None = None
+        self._drafts: DraftLoader | None = None
 
     async def open(self) -> None:
         """Nothing to load: every answer is the warehouse's."""
@@ -188,11 +235,16 @@ class Warehouse:
         }
 
     async def draft_of(self, tenant_id: str, sku_ids: Sequence[str]) -> TenantDraft:
-        """The tenant's draft of these SKUs: what the edits of a PUT are checked against."""
-        draft = TenantDraft()
+        """The tenant's draft of (at least) these SKUs: what a PUT's edits are checked against."""
         if not sku_ids:
-            return draft
-        found = await self._query(SQL_DRAFT_OF, [tenant_id, json.dumps(list(sku_ids))])
+            return TenantDraft()
+        if self._drafts is None:
+            self._drafts = DraftLoader(self._fetch_draft)
+        return await self._drafts.load(tenant_id, sku_ids)
+
+    async def _fetch_draft(self, tenant_id: str, sku_ids: list[str]) -> TenantDraft:
+        draft = TenantDraft()
+        found = await self._query(SQL_DRAFT_OF, [tenant_id, json.dumps(sku_ids)])
         by_sku: dict[str, list[tuple[Any, ...]]] = {}
         for row in found:
             by_sku.setdefault(row[0], []).append(row)
