@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar, cast, runtime_ch
 from forecast_hub.api.config import ApiConfig
 from forecast_hub.api.edits import EditsStore, Job, LogEntry, Result, StoredEdit
 from forecast_hub.errors import UserError
+from forecast_hub.settings import without_password
 
 if TYPE_CHECKING:
     from forecast_hub.api.stores.warehouse import Warehouse
@@ -178,11 +179,11 @@ def choose_backend(config: ApiConfig) -> Backend:
             edits_source="edits/edits.sqlite",
             acknowledged_after="commit with synchronous=FULL",
         )
-    from forecast_hub.api.stores.postgres import PostgresEditsStore, describe_url
+    from forecast_hub.api.stores.postgres import PostgresEditsStore
 
     return Backend(
         name="postgresql",
         store=PostgresEditsStore(config.edits_store_url),
-        edits_source=describe_url(config.edits_store_url),
+        edits_source=without_password(config.edits_store_url),
         acknowledged_after="commit with synchronous_commit=on",
     )

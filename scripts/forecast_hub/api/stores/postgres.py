@@ -33,7 +33,6 @@ from typing import Any
 
 import psycopg
 import psycopg.errors
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from forecast_hub.api.edits import Job, LogEntry, Result, StorageUnavailable, StoredEdit
@@ -155,13 +154,6 @@ def _stored(row: Sequence[Any]) -> StoredEdit:
 def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     """Rows as one list per column: the arrays ``unnest`` takes."""
     return [[row[index] for row in rows] for index in range(width)]
-
-
-def describe_url(url: str) -> str:
-    """The store's URL without its password, for headers, logs and messages."""
-    parts = conninfo_to_dict(url)
-    where = f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
-    return f"postgresql://{parts.get('user', '')}@{where}/{parts.get('dbname', '')}"
 
 
 class PostgresEditsStore:
