@@ -48,7 +48,8 @@ unit: $(STAMP)  ## the fast tests only (tests/python/unit)
 
 # Python by ruff; SQL by SQLFluff in the house style (snowflake dialect): the
 # models through dbt's templater, the account DDL under snowflake/ and the
-# Snowflake files of hybrid/ as is; hybrid/duckdb.sql in the duckdb dialect.
+# Snowflake files of hybrid/ as is; hybrid/duckdb.sql and hybrid/postgres.sql in
+# their own dialects.
 # Not hybrid/sqlite.sql: SQLFluff's sqlite dialect reserves the column name
 # action, which SQLite itself accepts.
 lint: $(STAMP)  ## ruff and SQLFluff
@@ -61,6 +62,8 @@ lint: $(STAMP)  ## ruff and SQLFluff
 		hybrid/snowflake_hybrid.sql hybrid/snowflake_standard.sql
 	$(BIN)/sqlfluff lint --templater raw --dialect duckdb --disregard-sqlfluffignores \
 		hybrid/duckdb.sql
+	$(BIN)/sqlfluff lint --templater raw --dialect postgres --disregard-sqlfluffignores \
+		hybrid/postgres.sql
 
 typecheck: $(STAMP)  ## mypy over scripts/ and benchmarks/ (settings in pyproject.toml)
 	$(BIN)/mypy

@@ -29,10 +29,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from psycopg import sql
 
 from forecast_hub.errors import UserError
+from forecast_hub.postgres.connection import connect
 from forecast_hub.postgres.settings import (
     DEFAULT_DATABASE,
     DEFAULT_HOST,
@@ -273,6 +273,7 @@ def start_server(root: Path, port: int | None = None) -> tuple[ServerState, bool
                 f"the PostgreSQL server of {root} already runs on port {running.port};"
                 " stop it first to move it to another port"
             )
+        _ensure_database(running.connection)
         return running, True
     if port is not None:
         choose_port(port)  # a port in use fails here, before any setup
@@ -304,7 +305,7 @@ def _ensure_database(connection: PostgresSettings) -> None:
         password=connection.password,
         database="postgres",
     )
-    with psycopg.connect(**maintenance.connect_parameters(), autocommit=True) as conn:
+    with connect(maintenance) as conn:
         found = conn.execute(
             "select 1 from pg_database where datname = %s", [connection.database]
         ).fetchone()
