@@ -1,52 +1,46 @@
-"""Load on the forecast API: edit-to-visible latency, one-SKU reads, durable edits/s.
+"""Load on the forecast API, per backend: edit-to-visible, one-SKU reads, acknowledged edits/s.
 
-Starts `serve` over a synthetic published draft in a scratch data folder
-(one tenant, --skus SKUs x 91 daily periods), then measures over real
-sockets with a minimal HTTP/1.1 keep-alive client on asyncio streams (so the
-client costs little next to the server):
+For each backend of ``api_targets.py`` (embedded, PostgreSQL, the Snowflake
+emulator) it starts the servers over a synthetic draft (one tenant, --skus
+SKUs x 91 daily periods), then measures over real sockets with a minimal
+HTTP/1.1 keep-alive client on asyncio streams (so the client costs little
+next to the servers):
 
-- edit-to-visible: PUT one edit, then GET that SKU and date; from sending
-  the PUT to the GET answering with the new quantity (one client).
-- one-SKU read: GET one SKU's whole horizon (one client).
-- sustained durable edits/s: --clients clients each sending single-edit PUTs
-  back to back for --seconds; only acknowledged (committed, fsynced) edits count.
+- edit-to-visible: PUT one edit, then GET that SKU and date (from the other
+  API process where there are two); from sending the PUT to the GET
+  answering with the new quantity.
+- one-SKU read: GET one SKU's whole horizon.
+- sustained acknowledged edits/s: --clients clients, spread over the API
+  processes, each sending single-edit PUTs back to back for --seconds; only
+  acknowledged (committed) edits count, with the PUT latency.
 
-Targets (issue 4): edit-to-visible p99 < 10 ms, one-SKU read p99 < 5 ms,
->= 1,000 durable edits/s with 10 clients.
+Where the bench can read the store (PostgreSQL), it then checks the log:
+every acknowledged edit has its log row, and no row is there twice. The
+machine's load average is reported with the figures, as the measurement
+shares the machine. The emulator's figures say the warehouse path works;
+they are no measure of an account.
 
-    python benchmarks/api_load.py [--skus 500] [--seconds 10] [--clients 10]
+    python benchmarks/api_load.py [--backends embedded,postgresql,emulator]
+        [--skus 500] [--seconds 60] [--clients 10] [--postgres-processes 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import datetime as dt
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-import pyarrow as pa
-
-from forecast_hub.api.snapshot import publish_snapshot
-from forecast_hub.api.tokens import add_token
-
-SERVE = (
-    "import sys; from forecast_hub.api import serve; from forecast_hub.settings import Settings;"
-    " serve(Settings.from_env(), port=int(sys.argv[1]), log_level='warning')"
-)
-TENANT = "bench"
-FIRST = dt.date(2026, 1, 5)
-HORIZON = 91
+import api_targets
+from api_targets import FIRST, HORIZON, TENANT, Target
 
 
 class Connection:
@@ -82,6 +76,8 @@ class Connection:
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
+    if not ordered:
+        return {"p50_ms": 0.0, "p99_ms": 0.0, "n": 0}
     return {
         "p50_ms": round(statistics.median(ordered) * 1000, 3),
         "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 3),
@@ -94,23 +90,35 @@ def edit_body(sku: str, date: dt.date, qty: float) -> bytes:
     return json.dumps({"edits": [edit]}).encode()
 
 
-async def edit_to_visible(conn: Connection, skus: list[str], count: int) -> list[float]:
+Acknowledged = list[tuple[str, str, int]]
+"""(sku_id, forecast_date, version) of every acknowledged edit."""
+
+
+def _acknowledge(body: bytes, acknowledged: Acknowledged) -> None:
+    (edit,) = json.loads(body)["edits"]
+    acknowledged.append((edit["sku_id"], edit["forecast_date"], edit["version"]))
+
+
+async def edit_to_visible(
+    writer: Connection, reader: Connection, skus: list[str], count: int, acknowledged: Acknowledged
+) -> list[float]:
     samples = []
     for n in range(count):
         sku = random.choice(skus)
         date = FIRST + dt.timedelta(days=random.randrange(HORIZON))
         qty = float(n)
         started = time.perf_counter()
-        status, _ = await conn.request(
+        status, body = await writer.request(
             "PUT", f"/v1/tenants/{TENANT}/edits", edit_body(sku, date, qty)
         )
-        assert status == 200, status
+        assert status == 200, (status, body)
         day = date.isoformat()
-        status, body = await conn.request(
+        status, answer = await reader.request(
             "GET", f"/v1/tenants/{TENANT}/forecast?sku_id={sku}&start={day}&end={day}"
         )
         samples.append(time.perf_counter() - started)
-        assert status == 200 and json.loads(body)["rows"][0]["manual_qty"] == qty
+        assert status == 200 and json.loads(answer)["rows"][0]["manual_qty"] == qty
+        _acknowledge(body, acknowledged)
     return samples
 
 
@@ -121,139 +129,154 @@ async def one_sku_reads(conn: Connection, skus: list[str], count: int) -> list[f
         started = time.perf_counter()
         status, body = await conn.request("GET", path)
         samples.append(time.perf_counter() - started)
-        assert status == 200 and len(json.loads(body)["rows"]) == HORIZON
+        assert status == 200 and len(json.loads(body)["rows"]) == HORIZON, status
     return samples
 
 
 async def sustained_edits(
-    port: int, token: str, skus: list[str], clients: int, seconds: float
-) -> tuple[int, float, list[float]]:
+    target: Target, skus: list[str], clients: int, seconds: float, acknowledged: Acknowledged
+) -> dict[str, Any]:
     latencies: list[float] = []
-    acknowledged = 0
+    statuses: collections.Counter[int] = collections.Counter()
     deadline = time.perf_counter() + seconds
 
-    async def client() -> None:
-        nonlocal acknowledged
-        conn = Connection(port, token)
+    async def client(port: int) -> None:
+        conn = Connection(port, target.token)
         await conn.open()
         n = 0
         while time.perf_counter() < deadline:
             n += 1
-            body = edit_body(
-                random.choice(skus), FIRST + dt.timedelta(days=random.randrange(HORIZON)), n
-            )
+            day = FIRST + dt.timedelta(days=random.randrange(HORIZON))
+            body = edit_body(random.choice(skus), day, n)
             started = time.perf_counter()
-            status, _ = await conn.request("PUT", f"/v1/tenants/{TENANT}/edits", body)
+            status, answer = await conn.request("PUT", f"/v1/tenants/{TENANT}/edits", body)
             latencies.append(time.perf_counter() - started)
+            statuses[status] += 1
             if status == 200:
-                acknowledged += 1
+                _acknowledge(answer, acknowledged)
         await conn.close()
 
+    before = len(acknowledged)
     started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return acknowledged, time.perf_counter() - started, latencies
-
-
-def publish_draft(data_dir: Path, sku_count: int) -> list[str]:
-    skus = [f"SKU-{n:06d}" for n in range(sku_count)]
-    dates = [FIRST + dt.timedelta(days=k) for k in range(HORIZON)]
-    rows = len(skus) * HORIZON
-    draft = pa.table(
-        {
-            "tenant_id": [TENANT] * rows,
-            "sku_id": [sku for sku in skus for _ in dates],
-            "forecast_date": dates * len(skus),
-            "step": pa.array(list(range(1, HORIZON + 1)) * len(skus), pa.int32()),
-            "draft_qty": [float(k % 17) for k in range(rows)],
-            "method": ["ses"] * rows,
-            "built_at": [dt.datetime(2026, 1, 4, 6, 0)] * rows,
-        }
-    )
-    known = pa.table(
-        {
-            "tenant_id": [TENANT] * len(skus),
-            "sku_id": skus,
-            "is_active": [True] * len(skus),
-            "discontinued_date": pa.array([None] * len(skus), pa.date32()),
-        }
-    )
-    publish_snapshot(data_dir / "serving", draft, known)
-    return skus
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "FORECAST_HUB_DATA_DIR": str(data_dir)}
-    log = (data_dir / "server.log").open("ab")
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(port)], env=env, stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server, port
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    raise SystemExit(f"the server did not start; see {data_dir / 'server.log'}")
-
-
-async def measure(
-    port: int, token: str, skus: list[str], args: argparse.Namespace
-) -> dict[str, Any]:
-    conn = Connection(port, token)
-    await conn.open()
-    await one_sku_reads(conn, skus, 200)  # warm up
-    visible = await edit_to_visible(conn, skus, args.edits)
-    reads = await one_sku_reads(conn, skus, args.reads)
-    await conn.close()
-    acknowledged, elapsed, latencies = await sustained_edits(
-        port, token, skus, args.clients, args.seconds
-    )
+    ports = target.ports
+    await asyncio.gather(*(client(ports[n % len(ports)]) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    count = len(acknowledged) - before
     return {
-        "edit_to_visible": percentiles(visible),
-        "one_sku_read": percentiles(reads),
-        "sustained_edits": {
-            "clients": args.clients,
-            "seconds": round(elapsed, 2),
-            "acknowledged": acknowledged,
-            "edits_per_second": round(acknowledged / elapsed, 1),
-            "put_latency": percentiles(latencies),
-        },
+        "clients": clients,
+        "processes": len(ports),
+        "seconds": round(elapsed, 2),
+        "acknowledged": count,
+        "edits_per_second": round(count / elapsed, 1),
+        "statuses": dict(statuses),
+        "put_latency": percentiles(latencies),
     }
 
 
+def check_log(target: Target, acknowledged: Acknowledged) -> dict[str, Any] | None:
+    """Every acknowledged edit logged once, and nothing logged twice."""
+    rows = target.log_rows()
+    if rows is None:
+        return None
+    logged = collections.Counter(rows)
+    return {
+        "log_rows": len(rows),
+        "acknowledged": len(acknowledged),
+        "lost": sum(1 for edit in acknowledged if edit not in logged),
+        "duplicated": sum(count - 1 for count in logged.values() if count > 1),
+        "acknowledged_twice": len(acknowledged) - len(set(acknowledged)),
+    }
+
+
+async def measure(target: Target, skus: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    seconds = args.emulator_seconds if target.name == "emulator" else args.seconds
+    samples = args.emulator_samples if target.name == "emulator" else args.samples
+    writer = Connection(target.ports[0], target.token)
+    reader = Connection(target.ports[-1], target.token)
+    await writer.open()
+    await reader.open()
+    acknowledged: Acknowledged = []
+    await one_sku_reads(reader, skus, max(5, samples // 10))  # warm up
+    visible = await edit_to_visible(writer, reader, skus, samples, acknowledged)
+    reads = await one_sku_reads(reader, skus, samples)
+    await writer.close()
+    await reader.close()
+    load_before = os.getloadavg()
+    sustained = await sustained_edits(target, skus, args.clients, seconds, acknowledged)
+    load_after = os.getloadavg()
+    return {
+        "backend": target.name,
+        **target.notes,
+        "edit_to_visible": percentiles(visible),
+        "one_sku_read": percentiles(reads),
+        "sustained_edits": sustained,
+        "log_check": check_log(target, acknowledged),
+        "load_average": {
+            "before_sustained": [round(v, 2) for v in load_before],
+            "after_sustained": [round(v, 2) for v in load_after],
+        },
+        "cpus": os.cpu_count(),
+    }
+
+
+@contextlib.contextmanager
+def started(name: str, skus: list[str], args: argparse.Namespace) -> Iterator[Target]:
+    if name == "embedded":
+        with api_targets.embedded(skus) as target:
+            yield target
+    elif name == "postgresql":
+        with api_targets.postgresql(skus, args.postgres_processes) as target:
+            yield target
+    else:
+        with api_targets.emulator(skus[: args.emulator_skus]) as target:
+            yield target
+
+
+def summary(result: dict[str, Any]) -> str:
+    visible, reads = result["edit_to_visible"], result["one_sku_read"]
+    sustained = result["sustained_edits"]
+    line = (
+        f"{result['backend']}: edit-to-visible p50 {visible['p50_ms']} ms p99"
+        f" {visible['p99_ms']} ms; one-SKU read p50 {reads['p50_ms']} ms p99 {reads['p99_ms']}"
+        f" ms; {sustained['edits_per_second']:,} acknowledged edits/s with"
+        f" {sustained['clients']} clients on {sustained['processes']} processes for"
+        f" {sustained['seconds']} s (PUT p99 {sustained['put_latency']['p99_ms']} ms)"
+    )
+    if result["log_check"]:
+        check = result["log_check"]
+        line += f"; log: {check['lost']} lost, {check['duplicated']} duplicated"
+    if result.get("functional_only"):
+        line += " [emulator: functional figures only, not an account's]"
+    return line + f"; load average {result['load_average']['after_sustained']}"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--backends",
+        default="embedded,postgresql,emulator",
+        help="Comma-separated: embedded, postgresql, emulator.",
+    )
     parser.add_argument("--skus", type=int, default=500, help="SKUs in the synthetic draft.")
-    parser.add_argument("--edits", type=int, default=2000, help="Edit-to-visible samples.")
-    parser.add_argument("--reads", type=int, default=2000, help="One-SKU read samples.")
+    parser.add_argument("--samples", type=int, default=2000, help="Edit-to-visible and reads.")
     parser.add_argument("--clients", type=int, default=10, help="Concurrent editing clients.")
-    parser.add_argument("--seconds", type=float, default=10.0, help="Sustained edit duration.")
+    parser.add_argument("--seconds", type=float, default=60.0, help="Sustained edit duration.")
+    parser.add_argument(
+        "--postgres-processes", type=int, default=2, help="API processes on PostgreSQL."
+    )
+    parser.add_argument("--emulator-skus", type=int, default=50, help="SKUs on the emulator.")
+    parser.add_argument("--emulator-samples", type=int, default=50)
+    parser.add_argument("--emulator-seconds", type=float, default=15.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     random.seed(args.seed)
-    with tempfile.TemporaryDirectory(prefix="forecast-hub-api-load-") as scratch:
-        data_dir = Path(scratch)
-        token = add_token(data_dir / "api" / "tokens.json", TENANT, "bench")
-        skus = publish_draft(data_dir, args.skus)
-        server, port = start_server(data_dir)
-        try:
-            results = asyncio.run(measure(port, token, skus, args))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=60)
-    visible, reads = results["edit_to_visible"], results["one_sku_read"]
-    sustained = results["sustained_edits"]
+    skus = api_targets.sku_ids(args.skus)
+    results = []
+    for name in args.backends.split(","):
+        with started(name.strip(), skus, args) as target:
+            results.append(asyncio.run(measure(target, skus, args)))
+        print(summary(results[-1]), flush=True)
     print(json.dumps(results, indent=2))
-    print(
-        f"edit-to-visible p50 {visible['p50_ms']} ms p99 {visible['p99_ms']} ms; "
-        f"one-SKU read p50 {reads['p50_ms']} ms p99 {reads['p99_ms']} ms; "
-        f"{sustained['edits_per_second']:,} durable edits/s with {sustained['clients']} clients"
-    )
 
 
 if __name__ == "__main__":

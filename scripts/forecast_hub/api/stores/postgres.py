@@ -9,15 +9,18 @@ comes from the published build on the API's disk; ``merge.py`` merges it
 with the edits read here, as with the embedded store.
 
 Writes go through the process's group commit (``writer.py``): one
-transaction per batch takes row locks on every existing key of the batch
-(``select ... for update``, in key order), plans the batch in memory
-(``batch.py``), then writes it set-wise: a version-guarded UPDATE of the
-rows it read, an INSERT of new keys, the log rows (ids from a sequence) and
-the preferences. A concurrent insert of the same new key by another process
-shows as fewer rows inserted than planned; the transaction is then rolled
-back and the batch planned again over the rows as they now are. The commit
-returns once PostgreSQL has flushed it (``synchronous_commit`` on), so an
-acknowledged edit survives a killed API, a killed server and a power cut.
+transaction per batch, in two round trips. The first begins it and takes
+row locks on every existing key of the batch (``select ... for update``, in
+key order); the batch is planned in memory (``batch.py``); the second sends
+one statement with every write (a version-guarded UPDATE of the rows read,
+an INSERT of new keys, the log rows with ids from a sequence, the
+preferences) and the commit. Each write's row count is checked inside the
+statement: a concurrent insert of the same new key by another process shows
+as fewer rows than planned, fails the transaction as a serialization
+failure, and the batch is planned again over the rows as they now are. The
+commit returns once PostgreSQL has flushed it (``synchronous_commit`` on),
+so an acknowledged edit survives a killed API, a killed server and a power
+cut.
 
 All of this backend's SQL is in this module.
 """
@@ -37,7 +40,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from forecast_hub.api.edits import Job, LogEntry, Result, StorageUnavailable, StoredEdit
 from forecast_hub.api.stores import EditKey
-from forecast_hub.api.stores.batch import BatchPlan, RowKey, keys_of, plan_batch
+from forecast_hub.api.stores.batch import BatchPlan, LogRow, RowKey, keys_of, plan_batch
 from forecast_hub.api.stores.writer import GroupCommitWriter
 from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER
 from forecast_hub.postgres.hybrid import migrate_postgres
@@ -49,6 +52,9 @@ REQUEST_TIMEOUT_S = 15.0
 POOL_MIN = 2
 POOL_MAX = 8
 COMMIT_ATTEMPTS = 8
+# Batches committing at once per process: while one waits for its flush to
+# disk, the next is planned and sent (PostgreSQL flushes both in one go).
+WRITER_CONCURRENCY = 2
 LOG_SEQUENCE = "planning.manual_edit_log_ht_log_id_seq"
 
 # -- the SQL of this backend ---------------------------------------------------------
@@ -79,33 +85,59 @@ _ROW_ARRAYS = (
     "%s::varchar[], %s::varchar[], %s::date[], %s::float8[], %s::varchar[],"
     " %s::varchar[], %s::timestamp[], %s::bigint[], %s::boolean[]"
 )
-_INSERT_EDITS = (
-    "insert into planning.manual_edits_ht (tenant_id, sku_id, forecast_date, "
-    + _EDIT_COLUMNS
-    + f") select * from unnest({_ROW_ARRAYS}) on conflict do nothing"
-)
-_UPDATE_EDITS = (
-    "update planning.manual_edits_ht as edits set manual_qty = batch.manual_qty,"
+# A guarded write that changed fewer rows than planned means another process
+# wrote a key of the batch since it was read (a new key inserted meanwhile):
+# it fails the statement, and so the transaction, as a serialization failure,
+# and the batch is planned again.
+_CREATE_CHECK = """
+create or replace function planning.forecast_hub_written(expected bigint, written bigint)
+returns bigint language plpgsql as $$
+begin
+    if written <> expected then
+        raise exception 'another process wrote a row of this batch since it was read'
+            using errcode = 'serialization_failure';
+    end if;
+    return written;
+end
+$$
+"""
+# Every write of a batch in one statement: the version-guarded UPDATE of the
+# rows read (and locked), the INSERT of new keys, the log rows in batch order
+# (ids from the sequence), the preferences; each write's count is checked.
+_WRITE_BATCH = (
+    "with changed as ("
+    " update planning.manual_edits_ht as edits set manual_qty = batch.manual_qty,"
     " reason = batch.reason, edited_by = batch.edited_by, edited_at = batch.edited_at,"
     " version = batch.version, is_removed = batch.is_removed"
     f" from unnest({_ROW_ARRAYS}, %s::bigint[]) as batch (tenant_id, sku_id, forecast_date,"
     " manual_qty, reason, edited_by, edited_at, version, is_removed, read_version)"
     " where edits.tenant_id = batch.tenant_id and edits.sku_id = batch.sku_id"
     " and edits.forecast_date = batch.forecast_date and edits.version = batch.read_version"
-)
-_NEXT_LOG_IDS = f"select nextval('{LOG_SEQUENCE}') from generate_series(1, %s)"
-_INSERT_LOG = (
-    "insert into planning.manual_edit_log_ht (log_id, tenant_id, sku_id, forecast_date,"
+    " returning 1),"
+    " created as ("
+    " insert into planning.manual_edits_ht (tenant_id, sku_id, forecast_date, "
+    + _EDIT_COLUMNS
+    + f") select * from unnest({_ROW_ARRAYS}) on conflict do nothing returning 1),"
+    " logged as ("
+    " insert into planning.manual_edit_log_ht (log_id, tenant_id, sku_id, forecast_date,"
     " action, old_qty, new_qty, reason, edited_by, edited_at, version)"
-    " select * from unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::date[],"
-    " %s::varchar[], %s::float8[], %s::float8[], %s::varchar[], %s::varchar[],"
-    " %s::timestamp[], %s::bigint[])"
-)
-_UPSERT_PREFS = (
-    "insert into planning.user_prefs_ht (tenant_id, user_id, show_manual, updated_at)"
+    f" select nextval('{LOG_SEQUENCE}'), entry.tenant_id, entry.sku_id, entry.forecast_date,"
+    " entry.action, entry.old_qty, entry.new_qty, entry.reason, entry.edited_by,"
+    " entry.edited_at, entry.version from ("
+    " select * from unnest(%s::varchar[], %s::varchar[], %s::date[], %s::varchar[],"
+    " %s::float8[], %s::float8[], %s::varchar[], %s::varchar[], %s::timestamp[],"
+    " %s::bigint[]) with ordinality as entry (tenant_id, sku_id, forecast_date, action,"
+    " old_qty, new_qty, reason, edited_by, edited_at, version, position)"
+    " order by entry.position) as entry returning 1),"
+    " prefs as ("
+    " insert into planning.user_prefs_ht (tenant_id, user_id, show_manual, updated_at)"
     " select * from unnest(%s::varchar[], %s::varchar[], %s::boolean[], %s::timestamp[])"
     " on conflict (tenant_id, user_id) do update set"
-    " show_manual = excluded.show_manual, updated_at = excluded.updated_at"
+    " show_manual = excluded.show_manual, updated_at = excluded.updated_at returning 1)"
+    " select planning.forecast_hub_written(%s, (select count(*) from changed))"
+    " + planning.forecast_hub_written(%s, (select count(*) from created))"
+    " + planning.forecast_hub_written(%s, (select count(*) from logged))"
+    " + planning.forecast_hub_written(%s, (select count(*) from prefs))"
 )
 _SELECT_EDITS = (
     "select sku_id, forecast_date, " + _EDIT_COLUMNS + " from planning.manual_edits_ht"
@@ -132,11 +164,6 @@ _PING = "select 1 from planning.manual_edits_ht limit 1"
 # -----------------------------------------------------------------------------------
 
 _RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
-
-
-class _Contended(Exception):
-    """Another process wrote a key of the batch since it was read: plan it again."""
-
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
@@ -185,7 +212,9 @@ class PostgresEditsStore:
     async def open(self) -> None:
         """Start the pool and the writer; the tables are prepared on first reach."""
         await self._pool.open(wait=False)
-        self._writer = GroupCommitWriter(self._commit, REQUEST_TIMEOUT_S, self._committed)
+        self._writer = GroupCommitWriter(
+            self._commit, REQUEST_TIMEOUT_S, self._committed, concurrency=WRITER_CONCURRENCY
+        )
         self._writer.start()
         # Not reachable yet: /healthz says so, requests answer 503 until it is.
         with contextlib.suppress(StorageUnavailable):
@@ -231,6 +260,7 @@ class PostgresEditsStore:
             migrate_postgres(conn, SCHEMA)
             conn.execute(_CREATE_SEQUENCE)
             conn.execute(_ALIGN_SEQUENCE)
+            conn.execute(_CREATE_CHECK)
 
     # -- writes ----------------------------------------------------------------------
 
@@ -249,9 +279,9 @@ class PostgresEditsStore:
         await self._prepare()
         for attempt in range(COMMIT_ATTEMPTS):
             try:
-                async with self._pool.connection() as conn, conn.transaction():
+                async with self._pool.connection() as conn:
                     return await self._write_batch(conn, jobs, now)
-            except (_Contended, *_RETRYABLE):
+            except _RETRYABLE:
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
             except PoolTimeout:
                 raise StorageUnavailable("PostgreSQL gave no connection in time") from None
@@ -262,66 +292,17 @@ class PostgresEditsStore:
     async def _write_batch(
         self, conn: psycopg.AsyncConnection[Any], jobs: Sequence[Job], now: dt.datetime
     ) -> BatchPlan:
+        """Two round trips: begin and lock the batch's rows; write them and commit."""
         keys = keys_of(jobs)
         stored: dict[RowKey, StoredEdit] = {}
-        if keys:
-            cursor = await conn.execute(_LOCK_ROWS, _columns(keys, 3))
-            for tenant_id, sku_id, date, *rest in await cursor.fetchall():
-                stored[(tenant_id, sku_id, date)] = _stored(rest)
-        plan = plan_batch(jobs, stored, now)
-        await self._write_edits(conn, plan)
-        await self._write_log(conn, plan)
-        if plan.prefs:
-            rows = [(t, u, show, _naive_utc(now)) for (t, u), show in plan.prefs.items()]
-            await conn.execute(_UPSERT_PREFS, _columns(rows, 4))
+        async with conn.pipeline(), conn.transaction():
+            if keys:
+                cursor = await conn.execute(_LOCK_ROWS, _columns(keys, 3))
+                for tenant_id, sku_id, date, *rest in await cursor.fetchall():
+                    stored[(tenant_id, sku_id, date)] = _stored(rest)
+            plan = plan_batch(jobs, stored, now)
+            await conn.execute(_WRITE_BATCH, _write_parameters(plan, now))
         return plan
-
-    async def _write_edits(self, conn: psycopg.AsyncConnection[Any], plan: BatchPlan) -> None:
-        new, changed = [], []
-        for write in plan.edits.values():
-            edit = write.edit
-            row = (
-                *write.key,
-                edit.manual_qty,
-                edit.reason,
-                edit.edited_by,
-                _naive_utc(edit.edited_at),
-                edit.version,
-                edit.is_removed,
-            )
-            if write.read_version is None:
-                new.append(row)
-            else:
-                changed.append((*row, write.read_version))
-        if new:
-            cursor = await conn.execute(_INSERT_EDITS, _columns(new, 9))
-            if cursor.rowcount != len(new):
-                raise _Contended
-        if changed:
-            cursor = await conn.execute(_UPDATE_EDITS, _columns(changed, 10))
-            if cursor.rowcount != len(changed):
-                raise _Contended
-
-    async def _write_log(self, conn: psycopg.AsyncConnection[Any], plan: BatchPlan) -> None:
-        if not plan.log:
-            return
-        cursor = await conn.execute(_NEXT_LOG_IDS, (len(plan.log),))
-        ids = sorted(row[0] for row in await cursor.fetchall())
-        rows = [
-            (
-                log_id,
-                *entry.key,
-                entry.action,
-                entry.old_qty,
-                entry.new_qty,
-                entry.reason,
-                entry.edited_by,
-                _naive_utc(entry.edited_at),
-                entry.version,
-            )
-            for log_id, entry in zip(ids, plan.log, strict=True)
-        ]
-        await conn.execute(_INSERT_LOG, _columns(rows, 11))
 
     # -- reads -----------------------------------------------------------------------
 
@@ -336,16 +317,27 @@ class PostgresEditsStore:
         except psycopg.Error as error:
             raise StorageUnavailable(f"PostgreSQL could not answer: {_reason(error)}") from None
 
-    async def _note_latest(self, tenant_id: str) -> None:
-        """Refresh the tenant's latest edit time from the database (any process's)."""
-        ((latest,),) = await self._fetch(_LATEST_EDIT, (tenant_id,))
+    async def _read_edits(
+        self, tenant_id: str, query: str, params: Sequence[Any]
+    ) -> Mapping[EditKey, StoredEdit]:
+        """Edits of a tenant, and its latest edit time (any process's), in one round trip."""
+        await self._prepare()
+        try:
+            async with self._pool.connection() as conn, conn.pipeline():
+                latest_cursor = await conn.execute(_LATEST_EDIT, (tenant_id,))
+                edits_cursor = await conn.execute(query, params)
+                ((latest,),) = await latest_cursor.fetchall()
+                rows = await edits_cursor.fetchall()
+        except PoolTimeout:
+            raise StorageUnavailable("PostgreSQL gave no connection in time") from None
+        except psycopg.Error as error:
+            raise StorageUnavailable(f"PostgreSQL could not answer: {_reason(error)}") from None
         if latest is not None:
             self.edits_as_of[tenant_id] = _aware(latest)
+        return {(sku_id, date): _stored(rest) for sku_id, date, *rest in rows}
 
     async def tenant_edits(self, tenant_id: str) -> Mapping[EditKey, StoredEdit]:
-        await self._note_latest(tenant_id)
-        rows = await self._fetch(_SELECT_EDITS, (tenant_id,))
-        return {(sku_id, date): _stored(rest) for sku_id, date, *rest in rows}
+        return await self._read_edits(tenant_id, _SELECT_EDITS, (tenant_id,))
 
     async def edits_in(
         self,
@@ -354,9 +346,8 @@ class PostgresEditsStore:
         start: dt.date | None,
         end: dt.date | None,
     ) -> Mapping[EditKey, StoredEdit]:
-        await self._note_latest(tenant_id)
-        rows = await self._fetch(_SELECT_EDITS_IN, (tenant_id, list(sku_ids), start, end))
-        return {(sku_id, date): _stored(rest) for sku_id, date, *rest in rows}
+        params = (tenant_id, list(sku_ids), start, end)
+        return await self._read_edits(tenant_id, _SELECT_EDITS_IN, params)
 
     async def _prefs(self, tenant_id: str, user_id: str) -> dict[str, bool | None]:
         rows = await self._fetch(_SELECT_PREFS, (tenant_id, user_id, TENANT_DEFAULTS_USER))
@@ -385,6 +376,45 @@ class PostgresEditsStore:
             LogEntry(int(log_id), sku, date, action, old, new, reason, by, _aware(at), int(version))
             for log_id, sku, date, action, old, new, reason, by, at, version in rows
         ]
+
+
+def _written(row: LogRow) -> tuple[dt.datetime, int]:
+    return (_naive_utc(row.edited_at), row.version)
+
+
+def _write_parameters(plan: BatchPlan, now: dt.datetime) -> list[Any]:
+    """The arrays ``_WRITE_BATCH`` binds, then the count each write must reach."""
+    new, changed = [], []
+    for write in plan.edits.values():
+        edit = write.edit
+        row = (
+            *write.key,
+            edit.manual_qty,
+            edit.reason,
+            edit.edited_by,
+            _naive_utc(edit.edited_at),
+            edit.version,
+            edit.is_removed,
+        )
+        if write.read_version is None:
+            new.append(row)
+        else:
+            changed.append((*row, write.read_version))
+    log = [
+        (*r.key, r.action, r.old_qty, r.new_qty, r.reason, r.edited_by, *_written(r))
+        for r in plan.log
+    ]
+    prefs = [(t, u, show, _naive_utc(now)) for (t, u), show in plan.prefs.items()]
+    return [
+        *_columns(changed, 10),
+        *_columns(new, 9),
+        *_columns(log, 10),
+        *_columns(prefs, 4),
+        len(changed),
+        len(new),
+        len(log),
+        len(prefs),
+    ]
 
 
 def _reason(error: BaseException) -> str:

@@ -4,10 +4,11 @@ Requests queue their change and wait. The writer takes every change waiting
 (up to ``MAX_BATCH_EDITS`` edits), hands them to the store's ``commit``,
 which plans them in memory (``batch.py``) and writes them in one
 transaction, and answers each request with its own result once the
-transaction has committed. One round trip and one durable commit then
-acknowledge many edits, and the requests of one process never contend for
-the same row; requests of other processes are kept apart by the store's
-locks and version-guarded writes.
+transaction has committed. One durable commit then acknowledges many edits.
+At most ``concurrency`` batches are in flight; while they commit, the next
+changes gather into the next batch. Batches in flight together, and those
+of other processes, are kept apart by the store's row locks and
+version-guarded writes.
 
 A request not yet taken by the writer when its deadline passes gets a
 ``StorageUnavailable`` and is dropped: nothing of it is applied. One the
@@ -55,6 +56,7 @@ class GroupCommitWriter:
     commit: Commit
     request_timeout_s: float
     on_commit: Callable[[BatchPlan, dt.datetime], None]
+    concurrency: int = 1
     pending: int = 0
     failure: BaseException | None = None
     _queue: collections.deque[_Pending] = field(default_factory=collections.deque)
@@ -118,18 +120,32 @@ class GroupCommitWriter:
         return now
 
     async def _run(self) -> None:
+        slots = asyncio.Semaphore(self.concurrency)
+        in_flight: set[asyncio.Task[None]] = set()
         while True:
             if not self._queue:
                 if self._stopping:
+                    await asyncio.gather(*in_flight)
                     return
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            batch = self._take()
-            if batch:
-                await self._commit(batch)
+            await slots.acquire()
+            batch = self._take()  # taken only now: what queued meanwhile joins it
+            if not batch:
+                slots.release()
+                continue
+            task = asyncio.get_running_loop().create_task(self._commit(batch, slots))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
 
-    async def _commit(self, batch: list[_Pending]) -> None:
+    async def _commit(self, batch: list[_Pending], slots: asyncio.Semaphore) -> None:
+        try:
+            await self._commit_batch(batch)
+        finally:
+            slots.release()
+
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
         now = self._now()
         try:
             plan = await self.commit([item.job for item in batch], now)
