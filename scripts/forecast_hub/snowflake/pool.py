@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 import time
@@ -77,6 +78,8 @@ class SnowflakePool:
     def __init__(
         self, settings: SnowflakeSettings, size: int = 4, acquire_timeout_s: float = 5.0
     ) -> None:
+        # The connector logs every connect at INFO; the API's log keeps to its own.
+        logging.getLogger("snowflake.connector").setLevel(logging.WARNING)
         self.settings = settings
         self.size = size
         self.acquire_timeout_s = acquire_timeout_s
