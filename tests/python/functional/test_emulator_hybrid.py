@@ -27,7 +27,6 @@ from forecast_hub.snowflake.emulator import running_emulator
 from forecast_hub.snowflake.hybrid import apply_snowflake_hybrid
 from forecast_hub.snowflake.settings import EMULATOR_PORT_ENV, SnowflakeSettings
 
-
 CLI = "from forecast_hub.cli import main; main()"
 
 
