@@ -155,21 +155,16 @@ def _answers_503_in_time(server: Server, token: str) -> None:
             assert "error" in document or document["status"] == "not_ready", document
 
 
-def test_an_unreachable_postgresql_store_answers_503(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["postgresql", "emulator"])
+def test_an_unreachable_store_answers_503(backend: str, tmp_path: Path) -> None:
+    """PostgreSQL or the warehouse at an address nothing listens on."""
     token = add_token(tmp_path / "api" / "tokens.json", "northwind", "ann")
-    publish_draft(tmp_path)
-    nowhere = f"postgresql://forecast_hub@127.0.0.1:{free_port()}/forecast_hub"
-    server = Server(tmp_path, "duckdb", {"FORECAST_HUB_EDITS_STORE": nowhere})
-    server.start()
-    try:
-        _answers_503_in_time(server, token)
-    finally:
-        server.stop()
-
-
-def test_an_unreachable_warehouse_answers_503(tmp_path: Path) -> None:
-    token = add_token(tmp_path / "api" / "tokens.json", "northwind", "ann")
-    server = Server(tmp_path, "emulator", {EMULATOR_PORT_ENV: str(free_port())})
+    if backend == "postgresql":
+        publish_draft(tmp_path)
+        nowhere = f"postgresql://forecast_hub@127.0.0.1:{free_port()}/forecast_hub"
+        server = Server(tmp_path, "duckdb", {"FORECAST_HUB_EDITS_STORE": nowhere})
+    else:
+        server = Server(tmp_path, "emulator", {EMULATOR_PORT_ENV: str(free_port())})
     server.start()
     try:
         _answers_503_in_time(server, token)

@@ -38,10 +38,10 @@ import psycopg
 import psycopg.errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from forecast_hub.api.edits import Job, LogEntry, Result, StorageUnavailable, StoredEdit
+from forecast_hub.api.edits import Job, LogEntry, StorageUnavailable, StoredEdit
 from forecast_hub.api.stores import EditKey
 from forecast_hub.api.stores.batch import BatchPlan, LogRow, RowKey, keys_of, plan_batch
-from forecast_hub.api.stores.writer import GroupCommitWriter
+from forecast_hub.api.stores.remote import RemoteStore
 from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER
 from forecast_hub.postgres.hybrid import migrate_postgres
 
@@ -184,14 +184,15 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     return [[row[index] for row in rows] for index in range(width)]
 
 
-class PostgresEditsStore:
+class PostgresEditsStore(RemoteStore):
     """The edits store of every API process sharing one PostgreSQL database."""
 
+    request_timeout_s = REQUEST_TIMEOUT_S
+    writer_concurrency = WRITER_CONCURRENCY
+
     def __init__(self, url: str, pool_max: int = POOL_MAX) -> None:
+        super().__init__()
         self.url = url
-        self.opened_at = dt.datetime.now(dt.UTC)
-        self.edits_as_of: dict[str, dt.datetime] = {}
-        self.last_commit_at: dt.datetime | None = None
         self._prepared = False
         self._pool = AsyncConnectionPool(
             url,
@@ -206,33 +207,20 @@ class PostgresEditsStore:
                 "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c timezone=UTC",
             },
         )
-        self._writer: GroupCommitWriter | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def open(self) -> None:
         """Start the pool and the writer; the tables are prepared on first reach."""
         await self._pool.open(wait=False)
-        self._writer = GroupCommitWriter(
-            self._commit, REQUEST_TIMEOUT_S, self._committed, concurrency=WRITER_CONCURRENCY
-        )
-        self._writer.start()
+        self._start_writer()
         # Not reachable yet: /healthz says so, requests answer 503 until it is.
         with contextlib.suppress(StorageUnavailable):
             await self._prepare()
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await self._writer.stop()
+        await self._stop_writer()
         await self._pool.close()
-
-    @property
-    def pending(self) -> int:
-        return self._writer.pending if self._writer else 0
-
-    @property
-    def writer_alive(self) -> bool:
-        return self._writer is not None and self._writer.alive
 
     async def reachable(self) -> bool:
         try:
@@ -264,17 +252,6 @@ class PostgresEditsStore:
             conn.execute(_CREATE_CHECK)
 
     # -- writes ----------------------------------------------------------------------
-
-    async def submit(self, job: Job) -> Result:
-        if self._writer is None:
-            raise StorageUnavailable("the edits store is not open")
-        return await self._writer.submit(job)
-
-    def _committed(self, plan: BatchPlan, now: dt.datetime) -> None:
-        for tenant_id, moment in plan.edits_as_of().items():
-            self.edits_as_of[tenant_id] = max(moment, self.edits_as_of.get(tenant_id, moment))
-        if plan.changes_anything:
-            self.last_commit_at = now
 
     async def _commit(self, jobs: Sequence[Job], now: dt.datetime) -> BatchPlan:
         await self._prepare()
@@ -353,20 +330,6 @@ class PostgresEditsStore:
     async def _prefs(self, tenant_id: str, user_id: str) -> dict[str, bool | None]:
         rows = await self._fetch(_SELECT_PREFS, (tenant_id, user_id, TENANT_DEFAULTS_USER))
         return {user: show for user, show in rows}
-
-    async def stored_show_manual(self, tenant_id: str, user_id: str) -> bool | None:
-        return (await self._prefs(tenant_id, user_id)).get(user_id)
-
-    async def tenant_show_manual(self, tenant_id: str) -> bool:
-        default = (await self._prefs(tenant_id, TENANT_DEFAULTS_USER)).get(TENANT_DEFAULTS_USER)
-        return True if default is None else default
-
-    async def show_manual(self, tenant_id: str, user_id: str) -> bool:
-        prefs = await self._prefs(tenant_id, user_id)
-        for who in (user_id, TENANT_DEFAULTS_USER):
-            if prefs.get(who) is not None:
-                return bool(prefs[who])
-        return True
 
     async def read_log(
         self, tenant_id: str, since: dt.datetime | None, after: int, limit: int

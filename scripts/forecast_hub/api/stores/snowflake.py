@@ -36,10 +36,10 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from forecast_hub.api.edits import Job, LogEntry, Result, StorageUnavailable, StoredEdit
+from forecast_hub.api.edits import Job, LogEntry, StorageUnavailable, StoredEdit
 from forecast_hub.api.stores import Backend, EditKey
 from forecast_hub.api.stores.batch import BatchPlan, RowKey, keys_of, plan_batch
-from forecast_hub.api.stores.writer import GroupCommitWriter
+from forecast_hub.api.stores.remote import RemoteStore
 from forecast_hub.hybrid.tables import TENANT_DEFAULTS_USER
 from forecast_hub.snowflake.pool import SnowflakePool, WarehouseUnavailable
 from forecast_hub.snowflake.settings import SnowflakeSettings
@@ -244,32 +244,21 @@ def _is_duplicate_key(error: BaseException) -> bool:
     return isinstance(error, errors.IntegrityError) or "duplicate" in text or "unique" in text
 
 
-class SnowflakeEditsStore:
+class SnowflakeEditsStore(RemoteStore):
     """The planning tables of the warehouse, written by every API process."""
 
+    request_timeout_s = REQUEST_TIMEOUT_S
+
     def __init__(self, pool: SnowflakePool) -> None:
+        super().__init__()
         self.pool = pool
-        self.opened_at = dt.datetime.now(dt.UTC)
-        self.edits_as_of: dict[str, dt.datetime] = {}
-        self.last_commit_at: dt.datetime | None = None
-        self._writer: GroupCommitWriter | None = None
 
     async def open(self) -> None:
-        self._writer = GroupCommitWriter(self._commit, REQUEST_TIMEOUT_S, self._committed)
-        self._writer.start()
+        self._start_writer()
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await self._writer.stop()
+        await self._stop_writer()
         self.pool.close()
-
-    @property
-    def pending(self) -> int:
-        return self._writer.pending if self._writer else 0
-
-    @property
-    def writer_alive(self) -> bool:
-        return self._writer is not None and self._writer.alive
 
     async def reachable(self) -> bool:
         try:
@@ -279,16 +268,6 @@ class SnowflakeEditsStore:
         return True
 
     # -- writes ----------------------------------------------------------------------
-
-    async def submit(self, job: Job) -> Result:
-        if self._writer is None:
-            raise StorageUnavailable("the edits store is not open")
-        return await self._writer.submit(job)
-
-    def _committed(self, plan: BatchPlan, now: dt.datetime) -> None:
-        self.edits_as_of.update(plan.edits_as_of())
-        if plan.changes_anything:
-            self.last_commit_at = now
 
     async def _commit(self, jobs: Sequence[Job], now: dt.datetime) -> BatchPlan:
         for attempt in range(COMMIT_ATTEMPTS):
@@ -378,20 +357,6 @@ class SnowflakeEditsStore:
     async def _prefs(self, tenant_id: str, user_id: str) -> dict[str, bool | None]:
         rows = await self._read(SQL_PREFS, [tenant_id, user_id, TENANT_DEFAULTS_USER])
         return {user: show for user, show in rows}
-
-    async def stored_show_manual(self, tenant_id: str, user_id: str) -> bool | None:
-        return (await self._prefs(tenant_id, user_id)).get(user_id)
-
-    async def tenant_show_manual(self, tenant_id: str) -> bool:
-        default = (await self._prefs(tenant_id, TENANT_DEFAULTS_USER)).get(TENANT_DEFAULTS_USER)
-        return True if default is None else default
-
-    async def show_manual(self, tenant_id: str, user_id: str) -> bool:
-        prefs = await self._prefs(tenant_id, user_id)
-        for who in (user_id, TENANT_DEFAULTS_USER):
-            if prefs.get(who) is not None:
-                return bool(prefs[who])
-        return True
 
     async def read_log(
         self, tenant_id: str, since: dt.datetime | None, after: int, limit: int
