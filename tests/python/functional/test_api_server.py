@@ -533,3 +533,19 @@ def test_the_edits_are_where_the_backend_keeps_them_and_nowhere_else(api: Api) -
         # The tokens the operator configured, the server logs and the test's own
         # emulator and dbt folders; no draft, no edits.
         assert not held & {"serving", "edits", "warehouse"}, held
+
+
+def test_a_tenant_reads_and_writes_only_its_own_rows(api: Api) -> None:
+    """The principal's tenant bounds every read and write, whatever the request names."""
+    assert api.edit("n-019", DATES[1], 31, reason="northwind only").status_code == 200
+    rows = api.forecast("eve")
+    assert {row["sku_id"] for row in rows} == set(TENANT_SKUS["globex"])
+    assert api.forecast("eve", sku_id=["n-019", "g-001"]) == [
+        row for row in rows if row["sku_id"] == "g-001"
+    ]
+    assert all(entry["sku_id"].startswith("g-") for entry in api.log("eve"))
+    foreign = api.edit("n-019", DATES[1], 1, who="eve")
+    assert foreign.status_code == 422
+    assert foreign.json()["error"]["details"][0]["problems"][0]["code"] == "unknown_sku"
+    (row,) = api.forecast(sku_id="n-019", start=DATES[1].isoformat(), end=DATES[1].isoformat())
+    assert (row["manual_qty"], row["edited_by"]) == (31, "ann")
