@@ -99,8 +99,8 @@ $(PEER)/.installed: benchmarks/peer-requirements.txt
 	touch $(PEER)/.installed
 
 # Edit-to-visible and read latency, and durable edits per second, of the API.
-bench-api: $(STAMP)  ## API latency and edits per second
-	$(BIN)/python benchmarks/api_load.py
+bench-api: $(STAMP)  ## API latency and edits per second, per backend
+	$(BIN)/python benchmarks/api_backends.py
 
 # Object storage on a local moto server: a cold start, sync against local, kill -9 trials.
 bench-objectstore: $(STAMP)  ## cold start, sync edits against local, 200 kill -9 trials

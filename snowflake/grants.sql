@@ -37,9 +37,15 @@ grant usage on schema serving_secure to role forecast_hub_analyst;
 grant select on all views in schema serving_secure to role forecast_hub_analyst;
 grant select on future views in schema serving_secure to role forecast_hub_analyst;
 
--- API: the same views, and the tables planners write through it.
+-- API: the same views, serving.v_forecast (which carries the row access
+-- policy of tenant_isolation.sql; future grants cover the view dbt replaces
+-- on every build), and the tables planners write through it. Map the role
+-- to the tenants it serves in security.tenant_roles.
 grant usage on schema serving_secure to role forecast_hub_api;
 grant select on all views in schema serving_secure to role forecast_hub_api;
 grant select on future views in schema serving_secure to role forecast_hub_api;
+grant usage on schema serving to role forecast_hub_api;
+grant select on all views in schema serving to role forecast_hub_api;
+grant select on future views in schema serving to role forecast_hub_api;
 grant usage on schema planning to role forecast_hub_api;
 grant select, insert, update on all tables in schema planning to role forecast_hub_api;

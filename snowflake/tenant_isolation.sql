@@ -1,9 +1,11 @@
--- Tenant isolation on the serving objects. People and the API read only
--- the secure views of schema serving_secure; each keeps the rows of the
--- tenants mapped to a role active in the session (security.tenant_roles).
--- A role with no mapping sees no rows. Secure views hide their definition
--- and are never rewritten by dbt, which replaces the objects underneath on
--- every build; re-applying this file after a build is harmless.
+-- Tenant isolation on the serving objects. People read the secure views of
+-- schema serving_secure; each keeps the rows of the tenants mapped to a role
+-- active in the session (security.tenant_roles, created with the row access
+-- policy by row_access.sql before the build). A role with no mapping sees no
+-- rows. The API reads serving.v_forecast, which carries that policy. Secure
+-- views hide their definition and are never rewritten by dbt, which replaces
+-- the objects underneath on every build; re-applying this file after a build
+-- is harmless.
 -- Account only: the emulator has no role hierarchy to test against.
 
 create schema if not exists security;

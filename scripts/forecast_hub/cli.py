@@ -183,12 +183,16 @@ def land(target: WarehouseTarget) -> None:
 @cli.command()
 @click.option(
     "--target",
-    type=click.Choice(["duckdb", "postgres"]),
+    type=click.Choice(["duckdb", "postgres", "emulator", "snowflake"]),
     default="duckdb",
     show_default=True,
-    help="Where to apply. duckdb: the edits store and the warehouse's planning schema. "
-    "postgres: schema planning of the PostgreSQL database (FORECAST_HUB_POSTGRES_*), "
-    "which is the edits store there; nothing is copied.",
+    help="Where to apply. duckdb: the edits store (FORECAST_HUB_EDITS_STORE: the SQLite"
+    " file, or a PostgreSQL database) and the warehouse's planning schema, which gets a"
+    " copy of the store's rows. postgres: schema planning of the PostgreSQL database"
+    " (FORECAST_HUB_POSTGRES_*), which is the edits store there; nothing is copied."
+    " emulator|snowflake: schema planning of the emulator (standard tables) or the"
+    " account (hybrid tables; FORECAST_HUB_HYBRID_TABLES), which `serve --target`"
+    " writes; nothing is copied.",
 )
 @click.option(
     "--write-ddl",
@@ -198,11 +202,12 @@ def land(target: WarehouseTarget) -> None:
 def hybrid(target: str, write_ddl: bool) -> None:
     """Apply the hybrid-table DDL (edits, preferences, edit log); idempotent.
 
-    Creates or migrates forward, keeping every row, the edits store
-    ($FORECAST_HUB_DATA_DIR/edits/edits.sqlite) and the warehouse tables of
-    schema planning, then copies the store's rows into the warehouse, where
-    dbt's v_forecast reads them. Run it before the first dbt build, and again
-    to show the latest edits in the warehouse's v_forecast.
+    Creates or migrates forward, keeping every row. On duckdb: the edits store
+    and the warehouse tables of schema planning, then copies the store's rows
+    into the warehouse, where dbt's v_forecast reads them; run it before the
+    first dbt build, and again to show the latest edits in the warehouse's
+    v_forecast. On postgres, emulator and snowflake the tables are the ones
+    the API writes and v_forecast reads, so nothing is copied.
     """
     from forecast_hub.hybrid import apply_hybrid, write_ddl_files
 
@@ -218,6 +223,17 @@ def hybrid(target: str, write_ddl: bool) -> None:
             click.echo(change, err=True)
         click.echo(applied.one_line())
         return
+    if target in ("emulator", "snowflake"):
+        from forecast_hub.snowflake import SnowflakeSettings
+        from forecast_hub.snowflake.hybrid import apply_snowflake_hybrid
+
+        on_snowflake = apply_snowflake_hybrid(
+            SnowflakeSettings.from_env("emulator" if target == "emulator" else "snowflake")
+        )
+        for change in on_snowflake.changes:
+            click.echo(change, err=True)
+        click.echo(on_snowflake.one_line())
+        return
     summary = apply_hybrid(_settings())
     for change in summary.store_changes + summary.warehouse_changes:
         click.echo(change, err=True)
@@ -225,6 +241,17 @@ def hybrid(target: str, write_ddl: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--target",
+    type=click.Choice(WAREHOUSE_TARGETS),
+    default="duckdb",
+    show_default=True,
+    help="duckdb: the draft the last dbt build published under $FORECAST_HUB_DATA_DIR/serving,"
+    " merged with the edits store (FORECAST_HUB_EDITS_STORE: sqlite, the embedded store, or"
+    " a postgresql:// URL). emulator|snowflake: serving.v_forecast and the planning tables"
+    " of the local emulator (FORECAST_HUB_EMULATOR_PORT) or the account (SNOWFLAKE_*);"
+    " nothing is held on the API's disk.",
+)
 @click.option(
     "--host",
     default=_setting("api_host"),
@@ -237,22 +264,30 @@ def hybrid(target: str, write_ddl: bool) -> None:
     help=f"Port to listen on  [env: {API_PORT_ENV}; default: {Settings.api_port}]",
 )
 @click.option("--access-log", is_flag=True, help="Log every request (slower).")
-def serve(host: str, port: int, access_log: bool) -> None:
+def serve(target: WarehouseTarget, host: str, port: int, access_log: bool) -> None:
     """Serve the forecast API of api.md until interrupted.
 
-    Reads the draft the last dbt build published under
-    $FORECAST_HUB_DATA_DIR/serving and writes edits to the edits store;
-    it never opens the warehouse, so dbt can build meanwhile. Tokens come from
-    $FORECAST_HUB_API_TOKENS_FILE [default: $FORECAST_HUB_DATA_DIR/api/tokens.json];
-    add one with `forecast-hub token add`. OpenAPI docs at /docs.
+    On duckdb it reads the draft the last dbt build published and writes
+    edits to the edits store; it never opens the warehouse file, so dbt can
+    build meanwhile. On emulator|snowflake it reads serving.v_forecast and
+    writes the planning tables (run `forecast-hub hybrid --target` first).
+    Tokens come from $FORECAST_HUB_API_TOKENS_FILE [default:
+    $FORECAST_HUB_DATA_DIR/api/tokens.json]; add one with `forecast-hub token add`.
+    OpenAPI docs at /docs.
     """
     from forecast_hub.api import serve as run_server
     from forecast_hub.hybrid import edits_store_path
 
     settings = _settings()
     click.echo(f"serving http://{host}:{port} (docs: http://{host}:{port}/docs)", err=True)
-    run_server(settings, host=host, port=port, access_log=access_log)
-    click.echo(f"stopped; every acknowledged edit is in {edits_store_path(settings)}")
+    run_server(settings, host=host, port=port, access_log=access_log, target=target)
+    if target != "duckdb":
+        where = f"the planning tables of the {target}"
+    elif settings.edits_store == "sqlite":
+        where = str(edits_store_path(settings))
+    else:
+        where = "the PostgreSQL edits store"
+    click.echo(f"stopped; every acknowledged edit is in {where}")
 
 
 @cli.group()

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from forecast_hub.errors import UserError
 
@@ -318,6 +319,17 @@ def _edits_store(env: Mapping[str, str]) -> str | None:
         return value
     # The value may be a URL with a password: the message does not repeat it.
     raise SettingsError(f"{EDITS_STORE_ENV} must be sqlite or a postgresql://... URL")
+
+
+def without_password(url: str) -> str:
+    """A store URL fit for messages, headers and logs: its password left out."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _object_store(env: Mapping[str, str]) -> str | None:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from forecast_hub.errors import UserError
 from forecast_hub.hybrid.store import edits_store_path
-from forecast_hub.settings import EditsDurability, Settings
+from forecast_hub.settings import EditsDurability, Settings, WarehouseTarget
+
+if TYPE_CHECKING:
+    from forecast_hub.snowflake.settings import SnowflakeSettings
 
 MAX_EDITS_PER_REQUEST = 10_000
 # 10,000 edits with 500-character reasons fit with room to spare; anything
@@ -23,6 +28,14 @@ def serving_dir(settings: Settings) -> Path:
 
 @dataclass(frozen=True)
 class ApiConfig:
+    """What the API serves and where from.
+
+    ``target`` duckdb serves the published draft merged with the edits store
+    (``edits_store_url`` sqlite: the embedded file ``edits_store``; else a
+    PostgreSQL URL); emulator and snowflake read ``serving.v_forecast`` and
+    write the planning tables of the warehouse ``snowflake`` connects to.
+    """
+
     edits_store: Path
     serving_dir: Path
     tokens_file: Path
@@ -36,9 +49,23 @@ class ApiConfig:
     persist_every_seconds: float = 300.0
     bucket_poll_seconds: float = 3600.0
     """How often a newer build is looked for in the object store."""
+    target: WarehouseTarget = "duckdb"
+    edits_store_url: str = "sqlite"
+    snowflake: SnowflakeSettings | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ApiConfig:
+    def from_settings(cls, settings: Settings, target: WarehouseTarget = "duckdb") -> ApiConfig:
+        """The API over the settings' data folder; on emulator|snowflake, over the warehouse."""
+        snowflake = None
+        if target == "postgres":
+            raise UserError(
+                "serve has no postgres target: serve --target duckdb with"
+                " FORECAST_HUB_EDITS_STORE=postgresql://... keeps the edits in PostgreSQL"
+            )
+        if target != "duckdb":
+            from forecast_hub.snowflake.settings import SnowflakeSettings
+
+            snowflake = SnowflakeSettings.from_env(target, settings=settings)
         return cls(
             edits_store=edits_store_path(settings),
             serving_dir=serving_dir(settings),
@@ -48,4 +75,7 @@ class ApiConfig:
             persist_every_writes=settings.persist_every_writes,
             persist_every_seconds=settings.persist_every_seconds,
             bucket_poll_seconds=settings.cache_reload_seconds,
+            target=target,
+            edits_store_url=settings.edits_store,
+            snowflake=snowflake,
         )

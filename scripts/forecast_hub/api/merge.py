@@ -14,6 +14,7 @@ this function on the same random data and compares every row.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from forecast_hub.api.edits import StoredEdit
@@ -23,7 +24,7 @@ from forecast_hub.api.snapshot import SkuSeries
 def merge_series(
     sku_id: str,
     series: SkuSeries,
-    edits: dict[tuple[str, dt.date], StoredEdit],
+    edits: Mapping[tuple[str, dt.date], StoredEdit],
     show_manual: bool,
     indexes: range,
 ) -> list[dict[str, Any]]:

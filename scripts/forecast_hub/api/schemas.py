@@ -112,6 +112,7 @@ class Prefs(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ready", "not_ready"]
+    backend: Literal["embedded", "postgresql", "emulator", "snowflake"]
     storage: dict[str, Any]
     draft: dict[str, Any] | None
     persistence: dict[str, Any]

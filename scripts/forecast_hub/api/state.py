@@ -1,11 +1,14 @@
 """What every request shares: the tokens, the served draft and the edits store.
 
-Reads come from memory: the published draft (``snapshot.py``) merged with
-the edits cache (``edits.py``). The state never opens the warehouse file,
-so a dbt build can run at any time; a new published build is picked up by
-polling the CURRENT pointer. With an object store, the bucket's current
-build is fetched into the local serving folder first (a warm start on an
-empty data folder), and again every FORECAST_HUB_CACHE_RELOAD_SECONDS.
+On the duckdb target reads come from the published draft (``snapshot.py``)
+merged with the edits store the configuration chooses (``stores/``: the
+embedded store's memory, or PostgreSQL). The state never opens the
+warehouse file, so a dbt build can run at any time; a new published build
+is picked up by polling the CURRENT pointer. With an object store, the
+bucket's current build is fetched into the local serving folder first (a
+warm start on an empty data folder), and again every
+FORECAST_HUB_CACHE_RELOAD_SECONDS. On emulator and snowflake it holds no
+draft: the warehouse answers (``stores/snowflake.py``).
 """
 
 from __future__ import annotations
@@ -18,14 +21,13 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from forecast_hub.api.config import ApiConfig
-from forecast_hub.api.edits import EditsStore
 from forecast_hub.api.errors import not_ready
 from forecast_hub.api.responses import iso_timestamp
 from forecast_hub.api.snapshot import DraftSnapshot, current_build_id, load_snapshot
+from forecast_hub.api.stores import EditsBackend, choose_backend, resolved
 from forecast_hub.api.tokens import TokenRegistry
 from forecast_hub.objectstore import ObjectStore, ObjectStoreError
 from forecast_hub.objectstore.drafts import fetch_current_build
-from forecast_hub.objectstore.operations import edits_persistence
 
 log = logging.getLogger("forecast_hub.api")
 
@@ -36,14 +38,9 @@ class ApiState:
     def __init__(self, config: ApiConfig) -> None:
         self.config = config
         self.tokens = TokenRegistry(config.tokens_file)
-        persistence = edits_persistence(
-            config.object_store,
-            config.durability,
-            config.edits_store,
-            config.persist_every_writes,
-            config.persist_every_seconds,
-        )
-        self.store = EditsStore(config.edits_store, persistence=persistence)
+        self.backend = choose_backend(config)
+        self.store: EditsBackend = self.backend.store
+        self.warehouse = self.backend.warehouse
         self.object_store = ObjectStore(config.object_store) if config.object_store else None
         self.snapshot: DraftSnapshot | None = None
         self.snapshot_error: str | None = None
@@ -52,8 +49,11 @@ class ApiState:
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         """Open the store and serve the current draft; on the way out, commit what is queued."""
         await asyncio.to_thread(self.fetch_build)
-        self.store.open()
-        self.refresh_snapshot()
+        await resolved(self.store.open())
+        if self.warehouse is not None:
+            await self.warehouse.open()
+        else:
+            self.refresh_snapshot()
         watchers = [asyncio.create_task(self.watch_snapshots())]
         if self.object_store is not None:
             watchers.append(asyncio.create_task(self.watch_bucket()))
@@ -64,7 +64,9 @@ class ApiState:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
-            await asyncio.to_thread(self.store.close)
+            await resolved(self.store.close())
+            if self.warehouse is not None:
+                await self.warehouse.close()
 
     def fetch_build(self) -> None:
         """The object store's current build into the local serving folder, if there is one."""
@@ -104,7 +106,7 @@ class ApiState:
         return True
 
     async def watch_snapshots(self) -> None:
-        while True:
+        while self.warehouse is None:
             await asyncio.sleep(self.config.snapshot_poll_seconds)
             build_id = current_build_id(self.config.serving_dir)
             if build_id and (self.snapshot is None or self.snapshot.build_id != build_id):
@@ -115,5 +117,8 @@ class ApiState:
         return {
             "X-Forecast-Built-At": iso_timestamp(snapshot.publication.built_at),
             "X-Edits-As-Of": iso_timestamp(edits_as_of),
-            "X-Data-Source": f"draft=serving/{snapshot.build_id}; edits=edits/edits.sqlite",
+            "X-Data-Source": (
+                f"{self.backend.name}; draft=serving/{snapshot.build_id};"
+                f" edits={self.backend.edits_source}"
+            ),
         }

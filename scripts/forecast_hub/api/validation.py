@@ -185,6 +185,27 @@ def parse_edits(body: bytes, max_edits: int, draft: TenantDraft) -> list[EditReq
     return edits
 
 
+def requested_skus(body: bytes, max_edits: int) -> list[str]:
+    """The distinct SKU ids a PUT's edits name, to look their drafts up before checking.
+
+    Only what ``parse_edits`` could accept is named: strings of at most
+    MAX_SKU_CHARS, of a body of at most ``max_edits`` edits; anything else is
+    left for ``parse_edits`` to refuse with its reasons.
+    """
+    document = parse_json(body)
+    raw_edits = document.get("edits") if isinstance(document, dict) else None
+    if not isinstance(raw_edits, list) or len(raw_edits) > max_edits:
+        return []
+    skus = {
+        raw["sku_id"]
+        for raw in raw_edits
+        if isinstance(raw, dict)
+        and isinstance(raw.get("sku_id"), str)
+        and 0 < len(raw["sku_id"]) <= MAX_SKU_CHARS
+    }
+    return sorted(skus)
+
+
 def parse_prefs(body: bytes) -> bool | None:
     """``{"show_manual": true | false | null}``; null returns to the tenant's default."""
     document = parse_json(body)

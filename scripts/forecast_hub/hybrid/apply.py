@@ -1,6 +1,7 @@
 """`forecast-hub hybrid` on the duckdb target: DDL, migrations, warehouse copy.
 
-The SQLite edits store is the system of record and is migrated first. The
+The edits store is the system of record and is migrated first: the SQLite
+file, or the PostgreSQL database ``FORECAST_HUB_EDITS_STORE`` names. The
 warehouse gets the same tables, with the same primary keys, in schema
 ``planning``, refreshed from the store in one transaction: they are what dbt
 reads as sources, so ``v_forecast`` in the warehouse shows the edits as of
@@ -9,6 +10,7 @@ the last run of this command, while the API shows every edit at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +22,9 @@ import pyarrow as pa
 from forecast_hub.errors import UserError
 from forecast_hub.hybrid.ddl import column_type
 from forecast_hub.hybrid.migrate import migrate_duckdb, migrate_sqlite
-from forecast_hub.hybrid.store import connect_store, edits_store_path
+from forecast_hub.hybrid.store import connect_store, edits_store_path, format_timestamp
 from forecast_hub.hybrid.tables import SCHEMA, WAREHOUSE_SCHEMA, HybridSchema, Table
-from forecast_hub.settings import Settings
+from forecast_hub.settings import Settings, without_password
 
 _ARROW_TYPES = {
     "varchar": pa.string(),
@@ -36,7 +38,8 @@ _ARROW_TYPES = {
 
 @dataclass(frozen=True)
 class HybridSummary:
-    store_path: Path
+    store_path: Path | str
+    """The SQLite file, or the PostgreSQL store's URL without its password."""
     warehouse_path: Path
     store_changes: list[str] = field(default_factory=list)
     warehouse_changes: list[str] = field(default_factory=list)
@@ -54,12 +57,17 @@ class HybridSummary:
 
 def apply_hybrid(settings: Settings, schema: HybridSchema = SCHEMA) -> HybridSummary:
     """Create or migrate the edits store and the warehouse tables, then copy the rows."""
-    store_path = edits_store_path(settings)
-    store = connect_store(store_path)
-    try:
-        store_changes = migrate_sqlite(store, schema)
-    finally:
-        store.close()
+    store_path: Path | str
+    if settings.edits_store == "sqlite":
+        store_path = edits_store_path(settings)
+        store = connect_store(store_path)
+        try:
+            store_changes = migrate_sqlite(store, schema)
+        finally:
+            store.close()
+        staged = _read_store(store_path, schema)
+    else:
+        store_path, store_changes, staged = _migrate_and_read_postgres(settings.edits_store, schema)
 
     warehouse_path = settings.warehouse_path
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +82,7 @@ def apply_hybrid(settings: Settings, schema: HybridSchema = SCHEMA) -> HybridSum
         ) from error
     try:
         warehouse_changes = migrate_duckdb(warehouse, schema)
-        copied = copy_store_to_warehouse(store_path, warehouse, schema)
+        copied = _copy_tables(staged, warehouse, schema)
     finally:
         warehouse.close()
     return HybridSummary(store_path, warehouse_path, store_changes, warehouse_changes, copied)
@@ -92,9 +100,55 @@ def _read_store(store_path: Path, schema: HybridSchema) -> dict[str, pa.Table]:
     return tables
 
 
+def _migrate_and_read_postgres(
+    url: str, schema: HybridSchema
+) -> tuple[str, list[str], dict[str, pa.Table]]:
+    """The PostgreSQL edits store migrated forward, then every table read in one snapshot."""
+    import psycopg
+
+    from forecast_hub.postgres.hybrid import migrate_postgres
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            with conn.transaction():
+                changes = migrate_postgres(conn, schema)
+            conn.execute("begin isolation level repeatable read read only")
+            tables = {
+                table.name: _rows_to_arrow(
+                    table,
+                    conn.execute(
+                        f"select {', '.join(table.column_names)}"
+                        f" from {WAREHOUSE_SCHEMA}.{table.name}"
+                    ).fetchall(),
+                )
+                for table in schema.tables
+            }
+            conn.execute("commit")
+    except psycopg.OperationalError as error:
+        raise UserError(
+            f"cannot reach the edits store {without_password(url)}: {str(error).strip()}"
+        ) from error
+    return without_password(url), changes, tables
+
+
+def _as_stored(value: Any) -> Any:
+    """A PostgreSQL value as the SQLite store keeps it: dates and times as text."""
+    if isinstance(value, dt.datetime):
+        return format_timestamp(value.replace(tzinfo=value.tzinfo or dt.UTC))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
 def _read_table(source: sqlite3.Connection, table: Table) -> pa.Table:
     names = table.column_names
     rows = source.execute(f"select {', '.join(names)} from {table.name}").fetchall()
+    return _rows_to_arrow(table, rows)
+
+
+def _rows_to_arrow(table: Table, rows: list[tuple[Any, ...]]) -> pa.Table:
+    names = table.column_names
+    rows = [tuple(_as_stored(value) for value in row) for row in rows]
     arrays = []
     for index, column in enumerate(table.columns):
         values = [row[index] for row in rows]
@@ -107,8 +161,13 @@ def _read_table(source: sqlite3.Connection, table: Table) -> pa.Table:
 def copy_store_to_warehouse(
     store_path: Path, warehouse: Any, schema: HybridSchema = SCHEMA
 ) -> dict[str, int]:
-    """Replace the warehouse copy with the store's rows, all tables in one transaction."""
-    staged = _read_store(store_path, schema)
+    """Replace the warehouse copy with the SQLite store's rows, all in one transaction."""
+    return _copy_tables(_read_store(store_path, schema), warehouse, schema)
+
+
+def _copy_tables(
+    staged: dict[str, pa.Table], warehouse: Any, schema: HybridSchema
+) -> dict[str, int]:
     warehouse.execute("begin transaction")
     try:
         for table in schema.tables:

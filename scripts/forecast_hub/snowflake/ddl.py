@@ -5,6 +5,8 @@ Files and when they run (``forecast-hub snowflake apply-ddl``):
 - ``landing.sql``: schema raw, the Parquet file format, the stage and one raw
   table per feed. Everywhere, before landing.
 - ``pipes.sql``: one AUTO_INGEST pipe per raw table. Account only.
+- ``row_access.sql``: the role-to-tenant mapping and the row access policy
+  dbt attaches to ``serving.v_forecast`` as it builds it. Account only.
 - ``hybrid/snowflake_hybrid.sql`` or ``hybrid/snowflake_standard.sql``: the
   tables people write, chosen by ``FORECAST_HUB_HYBRID_TABLES``.
 - ``tenant_isolation.sql``: the role-to-tenant mapping, a row access policy
@@ -163,6 +165,7 @@ def ddl_files(settings: SnowflakeSettings, directory: Path = DDL_DIR) -> list[Dd
     return [
         DdlFile(directory / "landing.sql", "before_build", account_only=False),
         DdlFile(directory / "pipes.sql", "before_build", account_only=True),
+        DdlFile(directory / "row_access.sql", "before_build", account_only=True),
         DdlFile(
             HYBRID_DDL_DIR / hybrid_file,
             "before_build",

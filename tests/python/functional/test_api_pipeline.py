@@ -146,7 +146,7 @@ def test_the_build_published_the_draft_the_api_serves(chain: Chain) -> None:
         rows, headers = _rows(client)
     built = chain.warehouse(
         "select sku_id, forecast_date, draft_qty, method, built_at from gold.fct_forecast_draft"
-        " where tenant_id = 'northwind' order by sku_id, forecast_date"
+        " where tenant_id = 'northwind' and user_id = '*' order by sku_id, forecast_date"
     )
     assert built, "the generated dataset forecast nothing for northwind"
     assert [(r["sku_id"], r["forecast_date"], r["draft_qty"], r["method"]) for r in rows] == [
@@ -239,7 +239,7 @@ def test_the_warehouse_v_forecast_equals_what_the_api_serves(chain: Chain) -> No
     columns = "sku_id, forecast_date, draft_qty, manual_qty, forecast_qty, is_manual, method"
     warehouse = chain.warehouse(
         f"select {columns}, edited_by, edited_at from serving.v_forecast"
-        " where tenant_id = 'northwind' order by sku_id, forecast_date"
+        " where tenant_id = 'northwind' and user_id = '*' order by sku_id, forecast_date"
     )
     assert [
         (*row[:1], row[1].isoformat(), *row[2:7], row[7], _iso(row[8])) for row in warehouse

@@ -5,7 +5,9 @@ shows) and in forecast_hub/api/merge.py (what the API serves from memory).
 Here the model's SQL, and the staging views it reads the planning tables
 through, run in DuckDB over the hybrid tables' real DDL, and every row must
 equal the API's, across removed edits, edits outside the horizon, SKUs
-without a draft and each tenant default.
+without a draft, each tenant default and each user's own preference: the
+model's rows of a viewer (the tenant '*', or a user with a stored
+preference) equal what the API serves that user.
 """
 
 from __future__ import annotations
@@ -72,7 +74,14 @@ def _random_case(rng: random.Random):
             version=rng.randrange(1, 5),
             is_removed=removed,
         )
-    defaults = {tenant: rng.choice([None, True, False, "absent"]) for tenant in ("t1", "t2", "t3")}
+    choices = [None, True, False, "absent"]
+    defaults = {tenant: rng.choice(choices) for tenant in ("t1", "t2", "t3")}
+    users = {
+        (tenant, user): rng.choice(choices)
+        for tenant in ("t1", "t2", "t3")
+        for user in ("ann", "bob")
+    }
+    defaults.update({key: value for key, value in users.items() if value != "absent"})
     return draft, edits, defaults
 
 
@@ -106,19 +115,18 @@ def _warehouse_rows(draft, edits, defaults) -> list[tuple]:
                     edit.is_removed,
                 ],
             )
-    for tenant, default in defaults.items():
-        if default != "absent":
-            con.execute(
-                "insert into planning.user_prefs_ht values (?, ?, ?, ?)",
-                [tenant, TENANT_DEFAULTS_USER, default, BUILT_AT],
-            )
-    con.execute("insert into planning.user_prefs_ht values ('t1', 'ann', false, ?)", [BUILT_AT])
+    for (tenant, user), show_manual in _prefs(defaults).items():
+        con.execute(
+            "insert into planning.user_prefs_ht values (?, ?, ?, ?)",
+            [tenant, user, show_manual, BUILT_AT],
+        )
     for view in STAGING_VIEWS:
         staging = _render_model(MODELS / "staging" / "planning" / f"{view}.sql")
         con.execute(f"create view {view} as {staging}")
     relation = con.sql(_render_model())
     columns = [
         "tenant_id",
+        "user_id",
         "sku_id",
         "forecast_date",
         "draft_qty",
@@ -133,35 +141,46 @@ def _warehouse_rows(draft, edits, defaults) -> list[tuple]:
     return sorted(tuple(row[c] for c in columns) for row in table.to_pylist())
 
 
+def _prefs(defaults) -> dict[tuple[str, str], bool | None]:
+    """(tenant, user) -> stored show_manual: the tenants' defaults and the users' own."""
+    prefs = {}
+    for key, value in defaults.items():
+        if value != "absent":
+            prefs[key if isinstance(key, tuple) else (key, TENANT_DEFAULTS_USER)] = value
+    return prefs
+
+
 def _api_rows(draft, edits, defaults) -> list[tuple]:
     store = EditsStore(Path("unused.sqlite"))
-    for tenant, default in defaults.items():
-        if default != "absent":
-            store.prefs[(tenant, TENANT_DEFAULTS_USER)] = default
-    store.prefs[("t1", "ann")] = False
+    prefs = _prefs(defaults)
+    store.prefs.update(prefs)
     rows = []
     for (tenant, sku), series in draft.items():
-        # A user without preferences of their own sees the tenant's default,
-        # which is what the view applies.
-        show_manual = store.show_manual(tenant, "someone")
-        for row in merge_series(
-            sku, series, edits.get(tenant, {}), show_manual, range(len(series.dates))
-        ):
-            edited_at = row["edited_at"].replace(tzinfo=None) if row["edited_at"] else None
-            rows.append(
-                (
-                    tenant,
-                    row["sku_id"],
-                    row["forecast_date"],
-                    row["draft_qty"],
-                    row["manual_qty"],
-                    row["forecast_qty"],
-                    row["is_manual"],
-                    row["method"],
-                    row["edited_by"],
-                    edited_at,
+        # The tenant's own rows are what a user without preferences sees; each
+        # user with a stored preference has rows of their own.
+        viewers = {TENANT_DEFAULTS_USER: "someone"}
+        viewers.update({user: user for t, user in prefs if t == tenant and user != "*"})
+        for viewer, user in viewers.items():
+            show_manual = store.show_manual(tenant, user)
+            for row in merge_series(
+                sku, series, edits.get(tenant, {}), show_manual, range(len(series.dates))
+            ):
+                edited_at = row["edited_at"].replace(tzinfo=None) if row["edited_at"] else None
+                rows.append(
+                    (
+                        tenant,
+                        viewer,
+                        row["sku_id"],
+                        row["forecast_date"],
+                        row["draft_qty"],
+                        row["manual_qty"],
+                        row["forecast_qty"],
+                        row["is_manual"],
+                        row["method"],
+                        row["edited_by"],
+                        edited_at,
+                    )
                 )
-            )
     return sorted(rows)
 
 
@@ -189,10 +208,22 @@ def test_the_cases_cover_every_branch_of_the_rule() -> None:
                     seen.add("hidden by the tenant default")
                 else:
                     seen.add("shown")
+                for user in ("ann", "bob"):
+                    own = defaults.get((tenant, user), "absent")
+                    if (
+                        own is not None
+                        and own != "absent"
+                        and own != (defaults[tenant] is not False)
+                    ):
+                        seen.add("the user's own preference over the tenant's")
+                    if own is None and defaults[tenant] is False:
+                        seen.add("the user's null inherits the tenant's")
     assert seen == {
         "sku without draft",
         "date outside horizon",
         "removed",
         "hidden by the tenant default",
         "shown",
+        "the user's own preference over the tenant's",
+        "the user's null inherits the tenant's",
     }

@@ -76,6 +76,7 @@ def test_an_account_gets_hybrid_tables_pipes_isolation_and_grants() -> None:
     assert [p.name for p in files if p.parent == DDL_DIR] == [
         "landing.sql",
         "pipes.sql",
+        "row_access.sql",
         "tenant_isolation.sql",
         "grants.sql",
     ]

@@ -18,6 +18,7 @@ from forecast_hub.api.cursors import decode_cursor, encode_cursor
 from forecast_hub.api.edits import Applied, Conflict, NothingToRemove, PutEdits, RemoveEdit
 from forecast_hub.api.errors import ApiError, bad_request, not_found
 from forecast_hub.api.responses import json_response
+from forecast_hub.api.stores import resolved
 from forecast_hub.api.validation import (
     MAX_SKU_CHARS,
     check_path_date,
@@ -25,6 +26,7 @@ from forecast_hub.api.validation import (
     parse_limit,
     parse_timestamp_param,
     read_body,
+    requested_skus,
 )
 
 router = tenant_router()
@@ -79,9 +81,15 @@ def applied_body(result: Applied) -> dict[str, Any]:
 )
 async def put_edits(request: Request, caller: Caller, state: State) -> Response:
     """Upsert 1 to 10000 edits, all or nothing; each answer carries its new version."""
-    snapshot = state.require_snapshot()
+    snapshot = state.require_snapshot() if state.warehouse is None else None
     body = await read_body(request, state.config.max_body_bytes)
-    edits = parse_edits(body, state.config.max_edits, snapshot.tenant(caller.tenant_id))
+    if snapshot is not None:
+        draft = snapshot.tenant(caller.tenant_id)
+    else:
+        assert state.warehouse is not None
+        skus = requested_skus(body, state.config.max_edits)
+        draft = await state.warehouse.draft_of(caller.tenant_id, skus)
+    edits = parse_edits(body, state.config.max_edits, draft)
     result = await state.store.submit(PutEdits(caller.tenant_id, caller.user_id, tuple(edits)))
     if isinstance(result, Conflict):
         raise conflict_error(result)
@@ -123,7 +131,7 @@ async def read_log(
     moment = parse_timestamp_param("since", since)
     page_size = parse_limit(limit, DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS)
     after = log_position(cursor)
-    entries = state.store.read_log(caller.tenant_id, moment, after, page_size)
+    entries = await resolved(state.store.read_log(caller.tenant_id, moment, after, page_size))
     next_cursor = encode_cursor(str(entries[-1].log_id)) if len(entries) == page_size else None
     return json_response(
         {"entries": [entry.to_json() for entry in entries], "next_cursor": next_cursor}

@@ -1,9 +1,15 @@
-"""``GET /v1/tenants/{tenant_id}/forecast``: the draft merged with the planners' edits."""
+"""``GET /v1/tenants/{tenant_id}/forecast``: the draft merged with the planners' edits.
+
+On the duckdb target the published draft is merged here with the edits of
+the page (``merge.py``); on emulator and snowflake the warehouse's
+``serving.v_forecast`` answers the same page (``stores/snowflake.py``).
+"""
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -19,6 +25,8 @@ from forecast_hub.api.errors import bad_request
 from forecast_hub.api.merge import merge_series
 from forecast_hub.api.responses import json_response
 from forecast_hub.api.snapshot import TenantDraft
+from forecast_hub.api.stores import edits_for_page, resolved
+from forecast_hub.api.stores.pages import PageRequest
 from forecast_hub.api.validation import (
     check_path_date,
     parse_limit,
@@ -42,7 +50,7 @@ class ForecastQuery:
 
 
 def forecast_page(
-    draft: TenantDraft, edits: dict[tuple[str, dt.date], StoredEdit], query: ForecastQuery
+    draft: TenantDraft, edits: Mapping[tuple[str, dt.date], StoredEdit], query: ForecastQuery
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The page's merged rows in (SKU, date) order, and the cursor of the next page."""
     if query.sku_ids is None:
@@ -74,6 +82,12 @@ def forecast_page(
     return rows, None
 
 
+def page_skus(draft: TenantDraft, query: ForecastQuery) -> list[str]:
+    """The SKUs a page shows: which edits a store across the network is asked for."""
+    rows, _ = forecast_page(draft, {}, query)
+    return sorted({row["sku_id"] for row in rows})
+
+
 @router.get("/forecast", response_model=schemas.ForecastPage)
 async def read_forecast(
     caller: Caller,
@@ -91,24 +105,36 @@ async def read_forecast(
 ) -> Response:
     """The merged forecast: the draft with the planners' edits."""
     tenant_id = caller.tenant_id
-    snapshot = state.require_snapshot()
+    snapshot = state.require_snapshot() if state.warehouse is None else None
     first = parse_query_date("start", start)
     last = parse_query_date("end", end)
     if first and last and first > last:
         raise bad_request("start is after end")
     override = parse_query_bool("show_manual", show_manual)
-    shown = override if override is not None else state.store.show_manual(tenant_id, caller.user_id)
+    page_size = parse_limit(limit, DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS)
+    if state.warehouse is not None:
+        request = PageRequest(sku_id, first, last, override, page_size, cursor)
+        page = await state.warehouse.forecast_page(caller, request)
+        return json_response(page.body(tenant_id), headers=page.headers)
+    assert snapshot is not None
+    shown = (
+        override
+        if override is not None
+        else await resolved(state.store.show_manual(tenant_id, caller.user_id))
+    )
     query = ForecastQuery(
         sku_ids=sku_id,
         start=first,
         end=last,
         show_manual=shown,
-        limit=parse_limit(limit, DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS),
+        limit=page_size,
         cursor=cursor,
     )
-    rows, next_cursor = forecast_page(
-        snapshot.tenant(tenant_id), state.store.tenant_edits(tenant_id), query
+    draft = snapshot.tenant(tenant_id)
+    edits = await edits_for_page(
+        state.store, tenant_id, lambda: page_skus(draft, query), first, last
     )
+    rows, next_cursor = forecast_page(draft, edits, query)
     return json_response(
         {"tenant_id": tenant_id, "show_manual": shown, "rows": rows, "next_cursor": next_cursor},
         headers=state.freshness_headers(snapshot, tenant_id),

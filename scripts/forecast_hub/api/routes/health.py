@@ -11,6 +11,7 @@ from starlette.responses import Response
 from forecast_hub.api import schemas
 from forecast_hub.api.auth import State
 from forecast_hub.api.responses import json_response
+from forecast_hub.api.stores import resolved
 
 router = APIRouter()
 
@@ -19,12 +20,15 @@ router = APIRouter()
 async def healthz(state: State) -> Response:
     """Liveness and readiness: storage, the draft's age, pending persistence."""
     snapshot = state.snapshot
-    reachable = state.store.reachable()
+    reachable = await resolved(state.store.reachable())
     writer = state.store.writer_alive
-    fenced = state.store.fenced
-    ready = reachable and writer and snapshot is not None and not fenced
+    # Only the embedded store with an object store can be overtaken.
+    fenced = bool(getattr(state.store, "fenced", False))
     draft: dict[str, Any] | None = None
-    if snapshot is not None:
+    reason = None
+    if state.warehouse is not None:
+        draft, reason = await state.warehouse.draft_health()
+    elif snapshot is not None:
         built_at = snapshot.publication.built_at
         draft = {
             "build_id": snapshot.build_id,
@@ -32,8 +36,10 @@ async def healthz(state: State) -> Response:
             "age_seconds": round((dt.datetime.now(dt.UTC) - built_at).total_seconds(), 3),
             "rows": snapshot.publication.draft_rows,
         }
+    ready = reachable and writer and draft is not None and not fenced
     payload: dict[str, Any] = {
         "status": "ready" if ready else "not_ready",
+        "backend": state.backend.name,
         "storage": {
             "edits_store": "reachable" if reachable else "unreachable",
             "writer": "running" if writer else "stopped",
@@ -43,8 +49,8 @@ async def healthz(state: State) -> Response:
     }
     if fenced:
         payload["reason"] = "fenced: another instance writes to the object store"
-    elif snapshot is None:
-        payload["reason"] = state.snapshot_error or "no forecast draft published yet"
+    elif draft is None:
+        payload["reason"] = reason or state.snapshot_error or "no forecast draft published yet"
     return json_response(payload, 200 if ready else 503)
 
 
@@ -56,15 +62,23 @@ ACKNOWLEDGED_AFTER = {
 
 
 def persistence(state: State) -> dict[str, Any]:
-    """Pending requests and the last commit; with an object store, its persistence state."""
+    """Pending requests and the last commit; with an object store, its persistence state.
+
+    The embedded store says how it persists (local, sync or async); the other
+    backends say when their database acknowledges a write."""
     store = state.store
-    mode = store.persistence.mode if store.persistence is not None else "local"
+    object_store = getattr(store, "persistence", None)
+    if object_store is None and state.backend.name != "embedded":
+        mode, acknowledged_after = state.backend.name, state.backend.acknowledged_after
+    else:
+        mode = object_store.mode if object_store is not None else "local"
+        acknowledged_after = ACKNOWLEDGED_AFTER.get(mode, mode)
     section: dict[str, Any] = {
         "mode": mode,
         "pending_requests": store.pending,
         "last_commit_at": store.last_commit_at,
-        "acknowledged_after": ACKNOWLEDGED_AFTER.get(mode, mode),
+        "acknowledged_after": acknowledged_after,
     }
-    if store.persistence is not None:
-        section.update(store.persistence.health())
+    if object_store is not None:
+        section.update(object_store.health())
     return section
