@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from tqdm import tqdm
 
+from forecast_hub.duckdb_limits import DEFAULT_LIMITS, Limits
 from forecast_hub.errors import UserError
 from forecast_hub.ingest.discover import BronzeFile, discover, file_size
 from forecast_hub.ingest.manifest import Manifest
@@ -39,6 +40,8 @@ class IngestPaths:
     quarantine: Path
     manifest: Path
     reports: Path
+    # Each file's DuckDB: FORECAST_HUB_DUCKDB_MEMORY_LIMIT and _TEMP_DIR.
+    limits: Limits = DEFAULT_LIMITS
 
     @classmethod
     def resolve(
@@ -51,6 +54,7 @@ class IngestPaths:
             quarantine=settings.quarantine_dir,
             manifest=silver_dir / settings.manifest_path.name,
             reports=settings.reports_dir,
+            limits=Limits.of(settings),
         )
 
 
@@ -78,6 +82,7 @@ class _Parsed(NamedTuple):
 class _Run:
     def __init__(self, paths: IngestPaths, manifest: Manifest, report: IngestReport) -> None:
         self.manifest = manifest
+        self.limits = paths.limits
         self.ingested_at = report.started_at
         self.publisher = Publisher(
             paths.silver, paths.quarantine, manifest, report.run_id, report.started_at
@@ -148,6 +153,7 @@ class _Run:
                 scanning,
                 lambda: bronze_file.lineage(seq, scanning.result(), self.ingested_at),
                 work,
+                self.limits,
             )
             try:
                 if bronze_file.problem:
