@@ -2,8 +2,9 @@
 
 A GX expectation is judged from metrics: the rows of the batch, the rows its
 condition finds unexpected, the nulls among them, the first few unexpected
-values. Pandas computes them over a whole table in memory (about half a
-microsecond per row and expectation, and the table held in Python); here
+values. Pandas computes them over a whole table in memory (0.5 to 1.5
+microseconds per row and expectation, measured on 2M rows, and the table
+held in Python); here
 DuckDB computes each one with a query per batch and the counts are added
 up, so the checkpoint's memory is that of one batch in DuckDB, its time one
 scan per batch, and GX receives a few numbers and at most
@@ -66,8 +67,6 @@ class Condition:
     unique_key: tuple[str, ...] = ()
     # GX counts missing values of a column map with column_values.nonnull.
     null_column: str | None = None
-    # Multicolumn and pair maps report the considered rows as filtered_row_count.
-    filtered: bool = False
 
 
 def condition(expectation: gxe.Expectation) -> Condition | None:
@@ -86,7 +85,6 @@ def condition(expectation: gxe.Expectation) -> Condition | None:
             f"not ({a} is null and {b} is null)",
             f"{a} is distinct from {b}",
             (a, b),
-            filtered=True,
         )
     if isinstance(expectation, gxe.ExpectCompoundColumnsToBeUnique):
         columns = tuple(quoted(name) for name in expectation.column_list)
@@ -98,7 +96,6 @@ def condition(expectation: gxe.Expectation) -> Condition | None:
             "",
             columns,
             unique_key=columns,
-            filtered=True,
         )
     if isinstance(expectation, gxe.ExpectTableRowCountToBeBetween | gxe.ExpectTableRowCountToEqual):
         return None
