@@ -47,8 +47,11 @@ class Limits:
     ) -> None:
         """Set the memory limit and spill folder of an open connection's database."""
         connection.execute(f"set memory_limit = '{self.memory_limit}'")
-        folder = str(self.spill_folder(step, default)).replace("'", "''")
-        connection.execute(f"set temp_directory = '{folder}'")
+        folder = self.spill_folder(step, default)
+        # DuckDB creates its spill folder when it first spills, not the folders above it.
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        escaped = str(folder).replace("'", "''")
+        connection.execute(f"set temp_directory = '{escaped}'")
 
 
 # The settings' defaults, for a caller given no settings.

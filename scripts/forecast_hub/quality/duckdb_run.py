@@ -102,6 +102,10 @@ def plan_batches(
     if dataset.silver_query is not None:
         feed = settings.silver_dir / dataset.silver_query.feed
         folders = sorted(feed.glob(f"{dataset.batch_column}=*")) if feed.is_dir() else []
+        if not folders:
+            raise UserError(
+                f"no silver {dataset.silver_query.feed} under {feed}; run `ingest` first"
+            )
         sources = [
             "(" + dataset.silver_query.over(_parquet(folder / "**" / "*.parquet", False)) + ")"
             for folder in folders

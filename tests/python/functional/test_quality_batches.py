@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import duckdb
 import great_expectations as gx
 import pytest
 
+from forecast_hub.errors import UserError
 from forecast_hub.quality.checks import Dataset, datasets
 from forecast_hub.quality.duckdb_run import validate_warehouse
 from forecast_hub.settings import Settings
@@ -159,3 +161,10 @@ def test_each_large_dataset_is_split_by_tenant(name: str) -> None:
         column_list = getattr(expectation, "column_list", None)
         if column_list is not None:
             assert dataset.batch_column in column_list
+
+
+def test_a_warehouse_without_silver_is_one_clear_error(built: Settings, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    shutil.copytree(built.warehouse_dir, settings.warehouse_dir)
+    with pytest.raises(UserError, match=r"no silver sales under .*; run `ingest` first"):
+        batched(settings)
