@@ -15,7 +15,8 @@ export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 # Demo size: a few tenants, a year and a half of daily sales.
 DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
 
-.PHONY: help setup demo serve test unit lint typecheck format docs bench bench-api bench-objectstore clean
+.PHONY: help setup demo serve test unit lint typecheck format docs bench bench-api bench-objectstore \
+	bench-scale clean
 
 help:  ## list the targets (the default)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -105,6 +106,13 @@ bench-api: $(STAMP)  ## API latency and edits per second, per backend
 # Object storage on a local moto server: a cold start, sync against local, kill -9 trials.
 bench-objectstore: $(STAMP)  ## cold start, sync edits against local, 200 kill -9 trials
 	$(BIN)/python benchmarks/objectstore_bench.py
+
+# Every step's wall time and peak memory at growing sizes, with a chart; the
+# generated files are kept under SCALE_DATA and reused by the next run.
+SCALE_SIZES ?= 20M,50M,200M
+SCALE_DATA ?= /tmp/scale-data
+bench-scale: $(STAMP)  ## time and memory of every step at 20M, 50M and 200M rows
+	$(BIN)/python benchmarks/scale.py --sizes $(SCALE_SIZES) --work $(SCALE_DATA)
 
 clean:  ## remove ./data and dbt's build folders
 	rm -rf $(DATA) target logs dbt_packages .pytest_cache .ruff_cache

@@ -9,9 +9,17 @@ atomically; the running API picks the new build up within a second. With
 FORECAST_HUB_OBJECT_STORE set, the build goes to the bucket too, its
 pointer moved before the local one. The table it leaves is the record of
 what was published.
+
+Bound: DuckDB sorts the draft (within the build's memory limit, spilling
+past it) and hands it over as Arrow record batches of BATCH_ROWS rows,
+each written to Parquet before the next is read; Python never holds the
+whole draft or dim_sku.
 """
 
 from typing import Any
+
+# Rows per Arrow record batch handed from DuckDB to the Parquet writer.
+BATCH_ROWS = 100_000
 
 
 def model(dbt: Any, session: Any) -> Any:
@@ -30,12 +38,17 @@ def model(dbt: Any, session: Any) -> Any:
     settings = Settings.from_env()
 
     columns = (*DRAFT_COLUMNS, *DRAFT_OPTIONAL_COLUMNS)
-    draft = dbt.ref("fct_forecast_draft").select(", ".join(columns))
-    skus = dbt.ref("dim_sku").select(", ".join(SKU_COLUMNS))
+    draft_query = (
+        dbt.ref("fct_forecast_draft")
+        .select(", ".join(columns))
+        .order("tenant_id, sku_id, forecast_date")
+        .sql_query()
+    )
+    sku_query = dbt.ref("dim_sku").select(", ".join(SKU_COLUMNS)).sql_query()
+    # A connection streams one result at a time: each reader has a cursor of its own.
+    draft = session.cursor().sql(draft_query).to_arrow_reader(BATCH_ROWS)
+    skus = session.cursor().sql(sku_query).to_arrow_reader(BATCH_ROWS)
     publication = publish_snapshot(
-        serving_dir(settings),
-        draft.to_arrow_table(),
-        skus.to_arrow_table(),
-        object_store=object_store_of(settings),
+        serving_dir(settings), draft, skus, object_store=object_store_of(settings)
     )
     return publication.to_arrow()

@@ -4,6 +4,12 @@ Only files the ingestion manifest records are landed, so a half-published
 ingest is never seen. Each silver file is loaded in one transaction together
 with its load-history row: a crash leaves either both or neither, and a re-run
 loads exactly the files that are missing.
+
+Bound: DuckDB streams each file from Parquet into its table (an INSERT ...
+SELECT from read_parquet, written to the database file as it goes) within
+``LAND_MEMORY_CAP`` or the settings' lower FORECAST_HUB_DUCKDB_MEMORY_LIMIT;
+Python holds the names of the landed files, never rows. Time: one read of
+each new silver file.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Protocol
 
 import duckdb
 
+from forecast_hub.duckdb_limits import apply_limits
 from forecast_hub.errors import UserError
 from forecast_hub.feeds import FEEDS, silver_columns
 from forecast_hub.ingest.manifest import Manifest, ManifestEntry
@@ -23,6 +30,8 @@ from forecast_hub.settings import Settings
 
 RAW_SCHEMA = "raw"
 LOAD_HISTORY = "load_history"
+# Landing streams a file at a time: a few row groups per thread, not the build's memory.
+LAND_MEMORY_CAP = 2 * 2**30
 LANDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("silver_file", "varchar"),
     ("loaded_at", "timestamp with time zone"),
@@ -68,7 +77,8 @@ def history_ddl() -> str:
     )
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    path = settings.warehouse_path
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         connection = duckdb.connect(str(path))
@@ -80,6 +90,7 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
             ) from error
         raise UserError(f"cannot open the warehouse {path}: {error}") from error
     connection.execute("set TimeZone = 'UTC'")
+    apply_limits(connection, settings, "land", LAND_MEMORY_CAP)
     return connection
 
 
@@ -107,7 +118,7 @@ def silver_path(silver_dir: Path, silver_file: str) -> Path:
 def land_silver(settings: Settings) -> LandSummary:
     """Load every recorded silver file not yet in the load history."""
     entries = recorded_entries(settings)
-    connection = _connect(settings.warehouse_path)
+    connection = _connect(settings)
     try:
         connection.execute(f"create schema if not exists {RAW_SCHEMA}")
         for feed_name in FEEDS:

@@ -51,6 +51,8 @@ POSTGRES_PORT_ENV = "FORECAST_HUB_POSTGRES_PORT"
 POSTGRES_USER_ENV = "FORECAST_HUB_POSTGRES_USER"
 POSTGRES_PASSWORD_ENV = "FORECAST_HUB_POSTGRES_PASSWORD"
 POSTGRES_DATABASE_ENV = "FORECAST_HUB_POSTGRES_DATABASE"
+DUCKDB_MEMORY_LIMIT_ENV = "FORECAST_HUB_DUCKDB_MEMORY_LIMIT"
+DUCKDB_TEMP_DIR_ENV = "FORECAST_HUB_DUCKDB_TEMP_DIR"
 
 WAREHOUSE_TARGETS: tuple[WarehouseTarget, ...] = ("duckdb", "emulator", "snowflake", "postgres")
 HYBRID_TABLE_KINDS: tuple[HybridTableKind, ...] = ("hybrid", "standard")
@@ -60,6 +62,20 @@ _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 _S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?")
 _POSTGRES_URL = re.compile(r"postgres(ql)?://.*")
+# A size as DuckDB's memory_limit takes it: a whole number and a unit.
+_MEMORY_SIZE = re.compile(r"([0-9]{1,9})\s*(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
+_MEMORY_UNITS = {
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
+# Below this DuckDB cannot hold even one batch of a scan per thread.
+_MIN_MEMORY_LIMIT = 128 * 10**6
 
 Choice = TypeVar("Choice", bound=str)
 
@@ -160,6 +176,16 @@ class Settings:
 
     postgres_database: str | None = None
     """FORECAST_HUB_POSTGRES_DATABASE: the database; None is forecast_hub."""
+    duckdb_memory_limit: str = "8GB"
+    """FORECAST_HUB_DUCKDB_MEMORY_LIMIT: the memory each DuckDB of the pipeline may use
+    (ingest, land, hybrid, dbt build, quality), as DuckDB's memory_limit takes it
+    (e.g. 8GB, 512MB, 4GiB); past it a step spills to FORECAST_HUB_DUCKDB_TEMP_DIR
+    instead of failing. dbt's duckdb profile reads the same variable."""
+
+    duckdb_temp_dir: Path | None = None
+    """FORECAST_HUB_DUCKDB_TEMP_DIR: where DuckDB spills what exceeds its memory limit;
+    None is <data_dir>/spill (see ``duckdb_spill_dir``). dbt's duckdb profile reads the
+    same variable."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -191,6 +217,9 @@ class Settings:
             postgres_user=_text(values, POSTGRES_USER_ENV),
             postgres_password=_text(values, POSTGRES_PASSWORD_ENV),
             postgres_database=_text(values, POSTGRES_DATABASE_ENV),
+            duckdb_memory_limit=_memory_size(values, DUCKDB_MEMORY_LIMIT_ENV)
+            or cls.duckdb_memory_limit,
+            duckdb_temp_dir=_path(values, DUCKDB_TEMP_DIR_ENV),
         )
 
     @property
@@ -204,6 +233,16 @@ class Settings:
         if self.edits_durability is not None:
             return self.edits_durability
         return "sync" if self.object_store else "local"
+
+    @property
+    def duckdb_spill_dir(self) -> Path:
+        """DuckDB's spill folder: FORECAST_HUB_DUCKDB_TEMP_DIR, else <data_dir>/spill."""
+        return self.duckdb_temp_dir or self.data_dir / "spill"
+
+    @property
+    def duckdb_memory_bytes(self) -> int:
+        """FORECAST_HUB_DUCKDB_MEMORY_LIMIT in bytes."""
+        return memory_bytes(self.duckdb_memory_limit)
 
     @property
     def bronze_dir(self) -> Path:
@@ -311,6 +350,28 @@ def _seconds(env: Mapping[str, str], name: str) -> float | None:
     if not (math.isfinite(seconds) and seconds > 0):
         raise _bad(name, "a number of seconds above 0", value)
     return seconds
+
+
+def memory_bytes(size: str) -> int:
+    """A size such as 8GB or 512MiB in bytes; ValueError for any other text."""
+    match = _MEMORY_SIZE.fullmatch(size.strip())
+    if match is None:
+        raise ValueError(f"not a memory size: {size!r}")
+    return int(match.group(1)) * _MEMORY_UNITS[match.group(2).upper()]
+
+
+def _memory_size(env: Mapping[str, str], name: str) -> str | None:
+    value = _text(env, name)
+    if value is None:
+        return None
+    accepted = "a size of at least 128MB with a unit: KB, MB, GB, TB, KiB, MiB, GiB or TiB"
+    try:
+        size = memory_bytes(value)
+    except ValueError:
+        raise _bad(name, accepted, value) from None
+    if size < _MIN_MEMORY_LIMIT:
+        raise _bad(name, accepted, value)
+    return value.replace(" ", "")
 
 
 def _edits_store(env: Mapping[str, str]) -> str | None:

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -94,16 +94,42 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path)
+Rows: TypeAlias = pa.Table | pa.RecordBatchReader
+_DRAFT_ORDER = [("tenant_id", "ascending"), ("sku_id", "ascending"), ("forecast_date", "ascending")]
+
+
+def _write_parquet(rows: Rows, columns: list[str], path: Path) -> tuple[int, Any]:
+    """Write ``columns`` of the rows a batch at a time; (rows written, max of built_at or None)."""
+    reader = rows.to_reader() if isinstance(rows, pa.Table) else rows
+    schema = pa.schema([reader.schema.field(name) for name in columns])
+    count, built = 0, None
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in reader:
+            batch = pa.RecordBatch.from_arrays(
+                [batch.column(name) for name in columns], schema=schema
+            )
+            writer.write_batch(batch)
+            count += batch.num_rows
+            if "built_at" in columns and batch.num_rows:
+                latest = pc.max(batch.column("built_at")).as_py()
+                built = (
+                    latest if built is None or (latest is not None and latest > built) else built
+                )
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
+    return count, built
 
 
 def publish_snapshot(
-    serving_dir: Path, draft: pa.Table, skus: pa.Table, object_store: ObjectStore | None = None
+    serving_dir: Path, draft: Rows, skus: Rows, object_store: ObjectStore | None = None
 ) -> Publication:
     """Write a new published build and point CURRENT at it; returns what was published.
+
+    A Table is sorted here. A RecordBatchReader must come sorted by tenant,
+    SKU and date (the publishing model has DuckDB sort it) and is written a
+    batch at a time, so a draft of any size is published in bounded memory.
+    The draft's optional columns (DRAFT_OPTIONAL_COLUMNS) go with it where
+    it has them.
 
     With ``object_store`` the build is uploaded and the bucket's pointer moved
     first (conditionally on the pointer this call found); if another build
@@ -114,22 +140,21 @@ def publish_snapshot(
         from forecast_hub.objectstore.drafts import read_pointer
 
         _, lease = read_pointer(object_store)
-    optional = [name for name in DRAFT_OPTIONAL_COLUMNS if name in draft.column_names]
-    draft = draft.select([*DRAFT_COLUMNS, *optional]).sort_by(
-        [("tenant_id", "ascending"), ("sku_id", "ascending"), ("forecast_date", "ascending")]
-    )
-    skus = skus.select(list(SKU_COLUMNS))
+    if isinstance(draft, pa.Table):
+        draft = draft.sort_by(_DRAFT_ORDER)
+    optional = [name for name in DRAFT_OPTIONAL_COLUMNS if name in draft.schema.names]
     now = dt.datetime.now(dt.UTC)
-    built = pc.max(draft["built_at"]).as_py() if draft.num_rows else None
-    built_at = _utc(built) if built else now
     build_id = f"{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
-    publication = Publication(build_id, built_at, now, draft.num_rows, skus.num_rows)
 
     serving_dir.mkdir(parents=True, exist_ok=True)
     staging = serving_dir / f".staging-{build_id}"
     staging.mkdir()
-    _write_parquet(draft, staging / "draft.parquet")
-    _write_parquet(skus, staging / "skus.parquet")
+    draft_rows, built = _write_parquet(
+        draft, [*DRAFT_COLUMNS, *optional], staging / "draft.parquet"
+    )
+    sku_rows, _ = _write_parquet(skus, list(SKU_COLUMNS), staging / "skus.parquet")
+    built_at = _utc(built) if built else now
+    publication = Publication(build_id, built_at, now, draft_rows, sku_rows)
     (staging / "publication.json").write_text(json.dumps(publication.to_json()), "utf-8")
     _fsync_dir(staging)
     staging.rename(serving_dir / build_id)

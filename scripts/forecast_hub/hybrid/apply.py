@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from forecast_hub.duckdb_limits import apply_limits
 from forecast_hub.errors import UserError
 from forecast_hub.hybrid.ddl import column_type
 from forecast_hub.hybrid.migrate import migrate_duckdb, migrate_sqlite
@@ -81,6 +82,7 @@ def apply_hybrid(settings: Settings, schema: HybridSchema = SCHEMA) -> HybridSum
             " the edits store is up to date: run `forecast-hub hybrid` again after it"
         ) from error
     try:
+        apply_limits(warehouse, settings, "hybrid")
         warehouse_changes = migrate_duckdb(warehouse, schema)
         copied = _copy_tables(staged, warehouse, schema)
     finally:

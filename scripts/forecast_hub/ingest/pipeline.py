@@ -33,6 +33,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from forecast_hub.duckdb_limits import DEFAULT_LIMITS, Limits
 from forecast_hub.feeds import Feed
 from forecast_hub.ingest.scan import BOM, RecordIndex
 from forecast_hub.ingest.sql import (
@@ -176,13 +177,14 @@ def rule_message(feed: Feed, column_name: str, rule: str) -> str:
     return f"{column_name} breaks rule {rule}"
 
 
-def _connect(work_dir: Path) -> duckdb.DuckDBPyConnection:
+def _connect(work_dir: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     connection.execute("set TimeZone = 'UTC'")
     connection.execute("set enable_progress_bar = false")
     connection.execute("set preserve_insertion_order = true")
-    # Past DuckDB's memory limit the parsed rows spill here rather than fail.
-    connection.execute(f"set temp_directory = {quote_literal(str(work_dir / 'spill'))}")
+    # Past the memory limit the parsed rows spill (to the settings' spill
+    # folder, else the file's work folder) rather than fail.
+    limits.apply(connection, "ingest", default=work_dir / "spill")
     return connection
 
 
@@ -196,6 +198,7 @@ def run_pass(
     out_dir: Path,
     numbering: ExactNumbering | None = None,
     expected_rows: Callable[[], int] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> PassResult:
     """Parse, validate and write the good rows of one file under ``out_dir``.
 
@@ -223,7 +226,7 @@ def run_pass(
         header.extra_fields,
         f"timestamptz {quote_literal(ingested_at)}",
     )
-    connection = _connect(out_dir.parent)
+    connection = _connect(out_dir.parent, limits)
     try:
         started = time.perf_counter()
         connection.execute(f"create table parsed as {query}")

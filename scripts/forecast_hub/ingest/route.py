@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from forecast_hub.duckdb_limits import DEFAULT_LIMITS, Limits
 from forecast_hub.feeds import FEEDS, Feed
 from forecast_hub.ingest.discover import BronzeFile
 from forecast_hub.ingest.pipeline import (
@@ -58,6 +59,7 @@ class FileJob:
     scanning: Future[FileScan]
     lineage_of: Callable[[], Lineage]
     work: Path
+    limits: Limits = DEFAULT_LIMITS
 
     @property
     def silver_out(self) -> Path:
@@ -164,6 +166,7 @@ def _fast(job: FileJob, gzipped: bool, feed: Feed, header: Header) -> PassResult
             job.lineage_of,
             job.silver_out,
             expected_rows=lambda: job.scanning.result().physical_lines - 1,
+            limits=job.limits,
         )
     except CorruptGzip as error:
         raise corrupt(error) from error
@@ -191,7 +194,15 @@ def _exact(
         raise FileRejected("not_csv", f"the file is not parseable CSV: {error}") from error
     numbering = exact_numbering(index, {reject.line for reject in structural})
     result = run_pass(
-        path, gzipped, feed, header, job.ingested_at, job.lineage_of, job.silver_out, numbering
+        path,
+        gzipped,
+        feed,
+        header,
+        job.ingested_at,
+        job.lineage_of,
+        job.silver_out,
+        numbering,
+        limits=job.limits,
     )
     data_records = int((~index.blank[1:]).sum()) if len(index) else 0
     blank = int(index.blank[1:].sum()) if len(index) else 0

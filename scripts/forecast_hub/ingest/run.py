@@ -3,6 +3,13 @@
 discover.py finds the files, route.py chooses the path that writes each,
 publish.py moves the output into place and records it, report.py tells what
 became of each file. A run holds a lock on its silver folder throughout.
+
+Bound: one file at a time. A plain file streams through Polars; any other
+is parsed into an in-memory DuckDB that keeps within
+FORECAST_HUB_DUCKDB_MEMORY_LIMIT and spills past it, so the largest file, not
+the feed, sets the memory (the exact path adds a record index of about 25 bytes
+a record of that file). The run keeps one report entry per file. Time: a scan
+and one or two parses of each new file, linear in bytes.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import NamedTuple
 
 from tqdm import tqdm
 
+from forecast_hub.duckdb_limits import DEFAULT_LIMITS, Limits
 from forecast_hub.errors import UserError
 from forecast_hub.ingest.discover import BronzeFile, discover, file_size
 from forecast_hub.ingest.manifest import Manifest
@@ -39,6 +47,8 @@ class IngestPaths:
     quarantine: Path
     manifest: Path
     reports: Path
+    # Each file's DuckDB: FORECAST_HUB_DUCKDB_MEMORY_LIMIT and _TEMP_DIR.
+    limits: Limits = DEFAULT_LIMITS
 
     @classmethod
     def resolve(
@@ -51,6 +61,7 @@ class IngestPaths:
             quarantine=settings.quarantine_dir,
             manifest=silver_dir / settings.manifest_path.name,
             reports=settings.reports_dir,
+            limits=Limits.of(settings),
         )
 
 
@@ -78,6 +89,7 @@ class _Parsed(NamedTuple):
 class _Run:
     def __init__(self, paths: IngestPaths, manifest: Manifest, report: IngestReport) -> None:
         self.manifest = manifest
+        self.limits = paths.limits
         self.ingested_at = report.started_at
         self.publisher = Publisher(
             paths.silver, paths.quarantine, manifest, report.run_id, report.started_at
@@ -148,6 +160,7 @@ class _Run:
                 scanning,
                 lambda: bronze_file.lineage(seq, scanning.result(), self.ingested_at),
                 work,
+                self.limits,
             )
             try:
                 if bronze_file.problem:

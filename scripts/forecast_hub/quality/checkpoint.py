@@ -1,12 +1,15 @@
-"""Run the quality suite as a Great Expectations checkpoint and publish data docs.
+"""Run the quality suite after a build and publish data docs.
 
-DuckDB: GX cannot reach DuckDB through SQLAlchemy, so each dataset's query
-runs in DuckDB (read-only), its rows are written as Parquet under
-``$FORECAST_HUB_DATA_DIR/quality/batches`` and GX's pandas datasource reads
-them. Snowflake: GX's Snowflake datasource runs the same queries as query
-assets in the warehouse. Either way one checkpoint validates every dataset
-and writes the data docs site under ``$FORECAST_HUB_DATA_DIR/quality``, which
-then loads nothing from another host (``datadocs.py``).
+DuckDB: GX reaches DuckDB through its pandas engine only, which would hold
+whole tables in Python; instead DuckDB computes, batch by batch, the metrics
+each expectation needs and GX's expectations judge them
+(``duckdb_run.py``, ``metrics.py``): bounded memory, time linear in rows.
+Snowflake: one GX checkpoint of query assets runs the same queries in the
+warehouse (an account or the emulator), which computes every metric and
+hands GX counts and at most 20 values per expectation. Either way each
+dataset gets one validation result with the same expectations, and the
+data docs site under ``$FORECAST_HUB_DATA_DIR/quality`` loads nothing from
+another host (``datadocs.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from forecast_hub.errors import UserError
-from forecast_hub.quality.checks import Dataset, Dialect, datasets
+from forecast_hub.quality.checks import Dataset, datasets
 from forecast_hub.quality.datadocs import (
     SITE_DIR,
     SITE_NAME,
@@ -28,6 +30,7 @@ from forecast_hub.quality.datadocs import (
     site_config,
     write_custom_styles,
 )
+from forecast_hub.quality.duckdb_run import run_duckdb
 from forecast_hub.settings import Settings
 from forecast_hub.snowflake.settings import EMULATOR_TIMEOUTS
 
@@ -78,33 +81,6 @@ def _context(settings: Settings) -> Any:
     return context
 
 
-def _duckdb_batches(settings: Settings, checks: list[Dataset]) -> dict[str, Path]:
-    """Each dataset's rows as Parquet, queried read-only from the warehouse."""
-    import duckdb
-
-    warehouse = settings.warehouse_path
-    if not warehouse.exists():
-        raise UserError(f"no warehouse at {warehouse}; run `dbt build` first")
-    batches = quality_dir(settings) / "batches"
-    batches.mkdir(parents=True, exist_ok=True)
-    try:
-        connection = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as error:
-        raise UserError(
-            f"the warehouse {warehouse} is in use by another process; run the checkpoint after it"
-        ) from error
-    paths = {}
-    try:
-        connection.execute("set TimeZone = 'UTC'")
-        for dataset in checks:
-            path = batches / f"{dataset.name}.parquet"
-            connection.execute(f"copy ({dataset.query('duckdb')}) to '{path}' (format parquet)")
-            paths[dataset.name] = path
-    finally:
-        connection.close()
-    return paths
-
-
 def snowflake_connection_string(snowflake: SnowflakeSettings) -> str:
     """The SQLAlchemy URL of GX's Snowflake datasource, for an account or the emulator."""
     parameters = snowflake.connector_parameters()
@@ -126,90 +102,98 @@ def run_quality_checkpoint(
     """Validate silver and gold after a build; the data docs show every result.
 
     With ``snowflake`` the queries run in that warehouse (an account or the
-    emulator); without, in the DuckDB warehouse of ``settings``.
+    emulator) through GX's Snowflake datasource; without, DuckDB computes the
+    metrics in the warehouse of ``settings``, batch by batch
+    (``duckdb_run.py``). Either way Python holds counts and a few values per
+    expectation, never a table.
     """
-    import great_expectations as gx
-
     silver = settings.silver_dir / "sales" / "**" / "*.parquet"
     checks = datasets(f"read_parquet('{silver}', hive_partitioning = false)")
     context = _context(settings)
-    dialect: Dialect = "duckdb" if snowflake is None else "snowflake"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        suites = _suites(context, checks)
         if snowflake is None:
-            paths = _duckdb_batches(settings, checks)
-            source = context.data_sources.add_or_update_pandas(name="duckdb_warehouse")
-            assets = {
-                dataset.name: source.add_parquet_asset(name=dataset.name, path=paths[dataset.name])
-                for dataset in checks
-            }
-            batches = {
-                name: asset.add_batch_definition_whole_dataframe(f"{name}_all")
-                for name, asset in assets.items()
-            }
+            run_results = run_duckdb(settings, context, checks, suites)
         else:
-            # The emulator's address goes to the connector itself: the
-            # Snowflake SQLAlchemy dialect refuses host and port in the URL.
-            # Its retries are bounded as on every emulator connection.
-            emulator = (
-                {
-                    "connect_args": {
-                        "host": snowflake.host,
-                        "port": snowflake.port,
-                        "protocol": "http",
-                        **EMULATOR_TIMEOUTS,
-                    }
-                }
-                if snowflake.is_emulator
-                else {}
-            )
-            source = context.data_sources.add_or_update_snowflake(
-                name=f"snowflake_{snowflake.target}",
-                connection_string=snowflake_connection_string(snowflake),
-                kwargs=emulator,
-            )
-            batches = {
-                dataset.name: source.add_query_asset(
-                    name=dataset.name, query=dataset.query(dialect)
-                ).add_batch_definition_whole_table(f"{dataset.name}_all")
-                for dataset in checks
-            }
-        definitions = []
-        for dataset in checks:
-            suite = gx.ExpectationSuite(
-                name=f"{SUITE_PREFIX}.{dataset.name}", expectations=dataset.expectations()
-            )
-            suite = context.suites.add_or_update(suite)
-            definitions.append(
-                context.validation_definitions.add_or_update(
-                    gx.ValidationDefinition(
-                        name=f"{dialect}.{dataset.name}", data=batches[dataset.name], suite=suite
-                    )
-                )
-            )
-        checkpoint = context.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=f"{CHECKPOINT_NAME}_{dialect}",
-                validation_definitions=definitions,
-                actions=[
-                    gx.checkpoint.UpdateDataDocsAction(
-                        name="update_data_docs", site_names=[SITE_NAME]
-                    )
-                ],
-                result_format="SUMMARY",
-            )
-        )
-        result = checkpoint.run()
+            run_results = _run_snowflake(context, checks, suites, snowflake)
     localize_site(data_docs_site(settings))
     failures = []
     evaluated = 0
-    for run in result.run_results.values():
+    for run in run_results.values():
         for outcome in run.results:
             evaluated += 1
             if not outcome.success:
                 config = outcome.expectation_config
+                assert config is not None, "GX gives every result its expectation"
                 failures.append(f"{run.suite_name}: {config.type} {config.kwargs}")
-    return QualityResult(result.success, data_docs_index(settings), failures, evaluated)
+    success = all(run.success for run in run_results.values())
+    return QualityResult(success, data_docs_index(settings), failures, evaluated)
+
+
+def _suites(context: Any, checks: list[Dataset]) -> dict[str, Any]:
+    """Each dataset's suite, saved in the GX project (the data docs list them)."""
+    import great_expectations as gx
+
+    return {
+        dataset.name: context.suites.add_or_update(
+            gx.ExpectationSuite(
+                name=f"{SUITE_PREFIX}.{dataset.name}", expectations=dataset.expectations()
+            )
+        )
+        for dataset in checks
+    }
+
+
+def _run_snowflake(
+    context: Any, checks: list[Dataset], suites: dict[str, Any], snowflake: SnowflakeSettings
+) -> dict[Any, Any]:
+    """One GX checkpoint of query assets: the warehouse computes, GX fetches counts."""
+    import great_expectations as gx
+
+    # The emulator's address goes to the connector itself: the Snowflake
+    # SQLAlchemy dialect refuses host and port in the URL. Its retries are
+    # bounded as on every emulator connection.
+    emulator = (
+        {
+            "connect_args": {
+                "host": snowflake.host,
+                "port": snowflake.port,
+                "protocol": "http",
+                **EMULATOR_TIMEOUTS,
+            }
+        }
+        if snowflake.is_emulator
+        else {}
+    )
+    source = context.data_sources.add_or_update_snowflake(
+        name=f"snowflake_{snowflake.target}",
+        connection_string=snowflake_connection_string(snowflake),
+        kwargs=emulator,
+    )
+    definitions = []
+    for dataset in checks:
+        batch = source.add_query_asset(
+            name=dataset.name, query=dataset.query("snowflake")
+        ).add_batch_definition_whole_table(f"{dataset.name}_all")
+        definitions.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(
+                    name=f"snowflake.{dataset.name}", data=batch, suite=suites[dataset.name]
+                )
+            )
+        )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{CHECKPOINT_NAME}_snowflake",
+            validation_definitions=definitions,
+            actions=[
+                gx.checkpoint.UpdateDataDocsAction(name="update_data_docs", site_names=[SITE_NAME])
+            ],
+            result_format="SUMMARY",
+        )
+    )
+    return dict(checkpoint.run().run_results)
 
 
 def data_docs_site(settings: Settings) -> Path:

@@ -2,9 +2,14 @@
 
 dbt's data tests guard the build; these guard what people receive, after
 the build, in the form a data steward reads (GX data docs). Each dataset is
-a query over the warehouse, so the same expectations run on DuckDB (the
-query's rows handed to GX as Parquet, read by pandas) and on Snowflake (the
-query as a GX query asset).
+a query over the warehouse, so the same expectations run on DuckDB (metrics
+computed by DuckDB batch by batch, see ``duckdb_run.py``) and on Snowflake
+(the query as a GX query asset).
+
+Each dataset names its ``batch_column``: a column of every key it is checked
+for uniqueness on, so that splitting its rows by that column's value never
+puts one key in two batches. It is the tenant throughout (every key here
+starts with it); the freshness check is one row and has none.
 """
 
 from __future__ import annotations
@@ -22,12 +27,26 @@ MAX_BUILD_AGE_HOURS = 26.0
 
 
 @dataclass(frozen=True)
+class SilverQuery:
+    """On DuckDB a dataset read from the silver Parquet files of one feed, not a table."""
+
+    feed: str
+    columns: tuple[str, ...]
+
+    def over(self, source: str) -> str:
+        """The dataset's query over ``source``, a FROM clause reading some of those files."""
+        return f"select {', '.join(self.columns)} from {source}"
+
+
+@dataclass(frozen=True)
 class Dataset:
     """One query and the expectations its rows must meet."""
 
     name: str
     queries: dict[Dialect, str]
     expectations: Callable[[], list[gxe.Expectation]]
+    batch_column: str | None = "tenant_id"
+    silver_query: SilverQuery | None = None
 
     def query(self, dialect: Dialect) -> str:
         return self.queries[dialect]
@@ -95,21 +114,24 @@ def _freshness() -> list[gxe.Expectation]:
     ]
 
 
+SILVER_SALES = SilverQuery("sales", ("tenant_id", "source_file", "source_line", "units_sold"))
+
+
 def datasets(silver_sales_duckdb: str) -> list[Dataset]:
-    """The checkpoint's datasets; on DuckDB silver is read from its Parquet files."""
+    """The checkpoint's datasets; on DuckDB silver is read from its Parquet files.
+
+    ``silver_sales_duckdb`` is the FROM clause of all of silver sales; the
+    batched run reads one tenant's folder per batch instead (``silver_query``).
+    """
     return [
         Dataset(
             "silver_sales",
             {
-                "duckdb": (
-                    "select tenant_id, source_file, source_line, units_sold"
-                    f" from {silver_sales_duckdb}"
-                ),
-                "snowflake": (
-                    "select tenant_id, source_file, source_line, units_sold from raw.sales"
-                ),
+                "duckdb": SILVER_SALES.over(silver_sales_duckdb),
+                "snowflake": SILVER_SALES.over("raw.sales"),
             },
             _silver_sales,
+            silver_query=SILVER_SALES,
         ),
         Dataset(
             "fct_sales",
@@ -164,5 +186,6 @@ def datasets(silver_sales_duckdb: str) -> list[Dataset]:
                 ),
             },
             _freshness,
+            batch_column=None,
         ),
     ]

@@ -7,6 +7,11 @@ already loaded into a table is skipped by Snowflake, whoever loaded it (the
 pipe or this command), so a re-run after a crash loads only what is missing.
 Then every raw table is reconciled with the manifest (Snowpark, see
 ``reconcile``): a file missing, doubled or partial fails the command.
+
+Bound: files are uploaded by PUT one at a time and loaded by the warehouse
+(COPY), so this process holds file names and COPY's one result row per file,
+never rows; the reconciliation reads per-file counts. On the emulator the
+warehouse is the emulator's own process. Time: one upload of each new file.
 """
 
 from __future__ import annotations

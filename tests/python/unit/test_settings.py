@@ -231,3 +231,38 @@ def test_an_option_left_out_takes_its_variable(
     assert code == 1 and "no emulator is running" in err
     code, err = run_cli(monkeypatch, capsys, "land", "--target", "duckdb")
     assert code == 1 and "run `forecast-hub ingest` first" in err
+
+
+def test_duckdb_memory_limit_and_spill_folder() -> None:
+    default = Settings.from_env({"FORECAST_HUB_DATA_DIR": "/srv/forecast"})
+    assert default.duckdb_memory_limit == "8GB"
+    assert default.duckdb_memory_bytes == 8 * 10**9
+    assert default.duckdb_spill_dir == Path("/srv/forecast/spill")
+    chosen = Settings.from_env(
+        {"FORECAST_HUB_DUCKDB_MEMORY_LIMIT": "512 MiB", "FORECAST_HUB_DUCKDB_TEMP_DIR": "/scratch"}
+    )
+    assert chosen.duckdb_memory_limit == "512MiB"
+    assert chosen.duckdb_memory_bytes == 512 * 2**20
+    assert chosen.duckdb_spill_dir == Path("/scratch")
+
+
+@pytest.mark.parametrize("value", ["8", "lots", "8 gigabytes", "-1GB", "100MB", "0GB", "1.5GB"])
+def test_a_bad_duckdb_memory_limit_is_one_line(value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"FORECAST_HUB_DUCKDB_MEMORY_LIMIT": value})
+    message = str(raised.value)
+    assert message.startswith(
+        "FORECAST_HUB_DUCKDB_MEMORY_LIMIT must be a size of at least 128MB with a unit"
+    )
+    assert "\n" not in message
+
+
+def test_dbt_profile_defaults_are_the_settings_defaults() -> None:
+    """The duckdb profile reads the same two variables, falling back to the same defaults."""
+    profile = (REPO / "profiles" / "profiles.yml").read_text("utf-8")
+    assert (
+        "memory_limit: \"{{ env_var('FORECAST_HUB_DUCKDB_MEMORY_LIMIT', '') or "
+        f"'{Settings().duckdb_memory_limit}' }}}}\""
+    ) in profile
+    assert Settings().duckdb_spill_dir == Path("data") / "spill"
+    assert "or 'data') ~ '/spill') }}/dbt\"" in profile
