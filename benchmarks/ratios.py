@@ -90,10 +90,14 @@ def api_ratios(r: ApiResult) -> list[Ratio]:
 
 
 def cache_ratios(r: CacheResult) -> list[Ratio]:
-    # Their direction is cache_bench.py's own, so they stay off the speed scale.
-    return [
+    # Ratios cache_bench.py names itself keep its direction, so they stay off the speed scale.
+    named = [
         Ratio("cache", name, "as benchmarks/cache_bench.py reports it", value, None)
         for name, value in sorted(r.ratios.items())
+    ]
+    return named + [
+        Ratio("cache", f"{name} vs littletable", "littletable / cache", value, value)
+        for name, value in sorted(r.versus_littletable.items())
     ]
 
 

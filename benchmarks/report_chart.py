@@ -44,8 +44,9 @@ def write_chart(ratios: list[dict[str, Any]], path: Path, report: dict[str, Any]
     axes.set_xscale("log")
     axes.set_yticks(positions, labels, fontsize=8)
     axes.set_xlabel(
-        "times faster than the peer: peer time / project time (log scale)\n"
-        "left of the dashed line: slower than the peer; black tick: the target"
+        "times better than the peer: peer time / project time (or size; or project rate /"
+        " peer rate), log scale\nleft of the dashed line: worse than the peer; black tick:"
+        " the target"
     )
     size = f"{report['dataset_sales_rows']:,} sales rows"
     kind = "quick run" if report["quick"] else "full-size run"

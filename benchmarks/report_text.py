@@ -261,7 +261,8 @@ def _cache(r: dict[str, Any]) -> list[str]:
             "this section runs it and reports the figures it prints.",
             "",
         ]
-    lines += [f"From `{' '.join(r['command'])}`:", ""]
+    lines += [f"From `{' '.join(r['command'])}`; the ratios above are littletable's figure over"]
+    lines += ["the cache's for each measure where less is better. Every figure it gave:", ""]
     return lines + _table(["figure", "value"], [list(i) for i in sorted(r["figures"].items())])
 
 

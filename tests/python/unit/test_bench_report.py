@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from benchmarks.report_chart import write_chart
 from benchmarks.report_text import render
-from benchmarks.sections.cache import _flatten, _last_json_object
+from benchmarks.sections.cache import _flatten, _last_json_object, versus_littletable
 from benchmarks.sections.common import Timed
 from benchmarks.sections.dataset import Dataset, DatasetSpec
 from benchmarks.sections.dbt_results import Node, overhead, union_seconds
@@ -75,6 +75,19 @@ def test_the_cache_hook_reads_the_last_json_object_among_other_output() -> None:
     found = _last_json_object(printed)
     assert found is not None
     assert _flatten(found) == {"cache.p99_ms": 0.4, "cache.speedup_vs_littletable": 12.5}
+
+
+def test_the_cache_is_held_against_littletable_where_less_is_better() -> None:
+    result = {
+        "littletable": {"bytes_per_row": 400.0, "page_us": 12.0, "rows": 10},
+        "cache_warm": {"bytes_per_row": 40.0, "page_us": 3.0, "rows": 10},
+        "tuples_before": {"bytes_per_row": 200.0},
+    }
+    assert versus_littletable(result) == {
+        "cache_warm.bytes_per_row": 10.0,
+        "cache_warm.page_us": 4.0,
+    }
+    assert versus_littletable({"cache_warm": {"page_us": 3.0}}) == {}
 
 
 def minimal_report(sections: dict[str, object]) -> dict[str, object]:
