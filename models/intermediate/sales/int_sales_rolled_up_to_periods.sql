@@ -40,23 +40,29 @@ sku_days_with_period as (
         on sku_days.tenant_id = tenants.tenant_id
 ),
 
+{% if is_incremental() %}
+    -- On an incremental run: the periods with a SKU day summed since the
+    -- last run, and every period of a tenant not built yet.
+    changed_periods as (
+        select distinct
+            tenant_id,
+            sku_id,
+            period_start
+        from sku_days_with_period
+        where
+            last_loaded_at > {{ high_water_mark() }}
+            or tenant_id not in (
+                select built.tenant_id from {{ this }} as built
+            )
+    ),
+{% endif %}
+
 sku_days_to_roll_up as (
     {% if is_incremental() %}
-        -- On an incremental run: every day of the periods that changed.
+        -- Every day of those periods.
         select sku_days_with_period.*
         from sku_days_with_period
-        inner join (
-            select distinct
-                tenant_id,
-                sku_id,
-                period_start
-            from sku_days_with_period
-            where
-                last_loaded_at > {{ high_water_mark() }}
-                or tenant_id not in (
-                    select built.tenant_id from {{ this }} as built
-                )
-        ) as changed_periods
+        inner join changed_periods
             on
                 sku_days_with_period.tenant_id = changed_periods.tenant_id
                 and sku_days_with_period.sku_id = changed_periods.sku_id

@@ -21,20 +21,25 @@ sales as (
     select * from {{ ref('int_sales_deduplicated') }}
 ),
 
+{% if is_incremental() %}
+    -- On an incremental run: the SKU days with a line re-resolved since the
+    -- last run.
+    changed_sku_days as (
+        select distinct
+            tenant_id,
+            sku_id,
+            sale_date
+        from sales
+        where last_loaded_at > {{ high_water_mark() }}
+    ),
+{% endif %}
+
 sales_to_sum as (
     {% if is_incremental() %}
-        -- On an incremental run: every line of the SKU days that have a
-        -- line re-resolved since the last run.
+        -- Every line of those SKU days.
         select sales.*
         from sales
-        inner join (
-            select distinct
-                tenant_id,
-                sku_id,
-                sale_date
-            from sales
-            where last_loaded_at > {{ high_water_mark() }}
-        ) as changed_sku_days
+        inner join changed_sku_days
             on
                 sales.tenant_id = changed_sku_days.tenant_id
                 and sales.sku_id = changed_sku_days.sku_id
