@@ -41,24 +41,19 @@ sku_days_with_period as (
 ),
 
 {% if is_incremental() %}
-    -- On an incremental run: the periods that changed, and every period of
-    -- a tenant not built yet.
-    tenants_built as (
-        select distinct built.tenant_id
-        from {{ this }} as built
-    ),
-
+    -- On an incremental run: the periods with a SKU day summed since the
+    -- last run, and every period of a tenant not built yet.
     changed_periods as (
         select distinct
-            sku_days_with_period.tenant_id,
-            sku_days_with_period.sku_id,
-            sku_days_with_period.period_start
+            tenant_id,
+            sku_id,
+            period_start
         from sku_days_with_period
-        left join tenants_built
-            on sku_days_with_period.tenant_id = tenants_built.tenant_id
         where
-            sku_days_with_period.last_loaded_at > {{ high_water_mark() }}
-            or tenants_built.tenant_id is null
+            last_loaded_at > {{ high_water_mark() }}
+            or tenant_id not in (
+                select built.tenant_id from {{ this }} as built
+            )
     ),
 {% endif %}
 

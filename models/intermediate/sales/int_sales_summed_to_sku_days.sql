@@ -22,8 +22,8 @@ sales as (
 ),
 
 {% if is_incremental() %}
-    -- On an incremental run: the SKU days that have a line re-resolved since
-    -- the last run.
+    -- On an incremental run: the SKU days with a line re-resolved since the
+    -- last run.
     changed_sku_days as (
         select distinct
             tenant_id,
