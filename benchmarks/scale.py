@@ -16,7 +16,8 @@ results.json, and scale.png (time and memory against rows).
 
 Generated files are kept per size under --work and reused by a later run of
 the same size (its generate figures are those of the run that made them);
-everything else a size wrote is deleted after it unless --keep. Before a
+everything else a size wrote is deleted after it unless --keep. Each step's
+output goes to <out>/logs-<size>/<step>.log. Before a
 size starts, the free disk is checked against BYTES_PER_ROW.
 
     python benchmarks/scale.py [--sizes 20M,50M,200M] [--work /tmp/scale-data] [--out DIR]
@@ -242,7 +243,7 @@ def _clean(data_dir: Path) -> None:
                 entry.unlink()
 
 
-def run_size(work: Path, rows: int, keep: bool) -> SizeRun:
+def run_size(work: Path, rows: int, keep: bool, out: Path) -> SizeRun:
     tenants = max(1, round(rows / ROWS_PER_TENANT))
     label = f"{rows / 1e6:g}M"
     data_dir = work / label
@@ -258,8 +259,8 @@ def run_size(work: Path, rows: int, keep: bool) -> SizeRun:
         "PYTHONPATH": os.pathsep.join([str(REPO / "scripts"), os.environ.get("PYTHONPATH", "")]),
     }
     steps = commands(data_dir, tenants)
-    logs = data_dir / "step-logs"
-    logs.mkdir(exist_ok=True)
+    logs = out / f"logs-{label}"
+    logs.mkdir(parents=True, exist_ok=True)
     with tqdm(total=len(STEPS), desc=f"{label} rows", unit="step") as bar:
         for step in STEPS:
             bar.set_postfix_str(step)
@@ -315,6 +316,8 @@ def chart(runs: list[SizeRun], path: Path) -> None:
     memory.set(xlabel="sales rows (millions)", ylabel="peak RSS (GB)", title="memory per step")
     for axes in (times, memory):
         axes.grid(alpha=0.3)
+        axes.set_xlim(left=0)
+        axes.set_ylim(bottom=0)
     memory.legend(loc="upper left", fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
@@ -333,7 +336,7 @@ def main() -> None:
     out: Path = (args.out or work / "report").resolve()
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    runs = [run_size(work, rows, args.keep) for rows in sizes]
+    runs = [run_size(work, rows, args.keep, out) for rows in sizes]
     report = table(runs)
     loads = ", ".join(f"{run.label}: {run.load_average[0]:.1f}" for run in runs)
     (out / "results.json").write_text(json.dumps([asdict(run) for run in runs], indent=1))
