@@ -126,7 +126,17 @@ def plan_batches(
 
 
 def _parquet(pattern: Path, hive: bool) -> str:
-    return f"read_parquet({_literal(str(pattern))}, hive_partitioning = {str(hive).lower()})"
+    """Parquet files as a FROM clause; with ``hive`` the batch column comes from the folder name.
+
+    The folder's value is read back as text (the tenant id), never guessed
+    as a number or a date.
+    """
+    options = (
+        "hive_partitioning = true, hive_types_autocast = false"
+        if hive
+        else ("hive_partitioning = false")
+    )
+    return f"read_parquet({_literal(str(pattern))}, {options})"
 
 
 def validate_dataset(
