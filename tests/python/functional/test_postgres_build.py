@@ -159,7 +159,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
         path for path in (str(REPO / "scripts"), env.get("PYTHONPATH")) if path
     )
     with reachable_folder() as home, running_postgres(home / "postgres") as server:
-        env.update(line.split("=", 1) for line in server.connection.env_lines())
+        # The server's connection for the postgres target; the duckdb target keeps the
+        # embedded edits store, which these tests write directly.
+        env.update(
+            line.split("=", 1)
+            for line in server.connection.env_lines()
+            if not line.startswith("FORECAST_HUB_EDITS_STORE=")
+        )
         built = Builds(data_dir, env, server)
         built.forecast_hub("generate", "--out", str(data_dir / "bronze"), *GENERATE_ARGS)
         built.forecast_hub("ingest")
