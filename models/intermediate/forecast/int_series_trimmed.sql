@@ -62,15 +62,16 @@ series_bounds as (
         -- first one's interval.
         case
             when series_reach.has_backtest
-                then series.demand_count - series_reach.demand_reach
+                then series_end.demand_count - series_reach.demand_reach
             else 0
         end as first_demand_count
+    -- From the table, not from the CTE: DuckDB copies a CTE read twice whole.
     from series_reach
-    inner join series
+    inner join {{ ref('int_series_zero_filled') }} as series_end
         on
-            series_reach.tenant_id = series.tenant_id
-            and series_reach.sku_id = series.sku_id
-            and series_reach.shortest_fit_periods = series.period_index
+            series_reach.tenant_id = series_end.tenant_id
+            and series_reach.sku_id = series_end.sku_id
+            and series_reach.shortest_fit_periods = series_end.period_index
 ),
 
 series_kept as (

@@ -68,24 +68,27 @@ periods_up_to_history_end as (
         where period_index = 1
     ),
 
+    -- The periods up to T that changed. Read from the table, not from the
+    -- CTE: DuckDB copies a CTE read twice whole.
     changed_series as (
         select
-            periods_up_to_history_end.tenant_id,
-            periods_up_to_history_end.sku_id,
-            min(periods_up_to_history_end.period_start)
-                as first_changed_period_start
-        from periods_up_to_history_end
+            changed_periods.tenant_id,
+            changed_periods.sku_id,
+            min(changed_periods.period_start) as first_changed_period_start
+        from {{ ref('int_sales_rolled_up_to_periods') }} as changed_periods
+        inner join tenants
+            on changed_periods.tenant_id = tenants.tenant_id
         left join built_tenants
-            on periods_up_to_history_end.tenant_id = built_tenants.tenant_id
+            on changed_periods.tenant_id = built_tenants.tenant_id
         where
-            built_tenants.tenant_id is null
-            or periods_up_to_history_end.period_start
-            > built_tenants.built_history_end_period_start
-            or periods_up_to_history_end.last_loaded_at
-            > {{ high_water_mark() }}
-        group by
-            periods_up_to_history_end.tenant_id,
-            periods_up_to_history_end.sku_id
+            changed_periods.period_start <= tenants.history_end_period_start
+            and (
+                built_tenants.tenant_id is null
+                or changed_periods.period_start
+                > built_tenants.built_history_end_period_start
+                or changed_periods.last_loaded_at > {{ high_water_mark() }}
+            )
+        group by changed_periods.tenant_id, changed_periods.sku_id
     ),
 
     series_with_changes as (

@@ -28,14 +28,16 @@ sales as (
 ),
 
 -- On an incremental run: every version of each key that got a new version
--- since the last run (the high-water mark of loaded_at).
+-- since the last run (the high-water mark of loaded_at). The versions that
+-- changed are read from the view itself, not from the CTE: DuckDB copies a
+-- CTE read twice whole, here every version of every line.
 sales_to_resolve as (
     select *
     from sales
     {% if is_incremental() %}
         where exists (
                 select 1 as has_newer_version
-                from sales as changed
+                from {{ ref('stg_client__sales') }} as changed
                 where
                     changed.loaded_at > {{ high_water_mark() }}
                     and changed.tenant_id = sales.tenant_id

@@ -42,16 +42,20 @@ sku_days_with_period as (
 
 {% if is_incremental() %}
     -- On an incremental run: the periods with a SKU day summed since the
-    -- last run, and every period of a tenant not built yet.
+    -- last run, and every period of a tenant not built yet. Read from the
+    -- table, not from the CTE: DuckDB copies a CTE read twice whole.
     changed_periods as (
         select distinct
-            tenant_id,
-            sku_id,
-            period_start
-        from sku_days_with_period
+            changed_days.tenant_id,
+            changed_days.sku_id,
+            {{ period_start('tenants.grain', 'changed_days.sale_date') }}
+                as period_start
+        from {{ ref('int_sales_summed_to_sku_days') }} as changed_days
+        inner join tenants
+            on changed_days.tenant_id = tenants.tenant_id
         where
-            last_loaded_at > {{ high_water_mark() }}
-            or tenant_id not in (
+            changed_days.last_loaded_at > {{ high_water_mark() }}
+            or changed_days.tenant_id not in (
                 select built.tenant_id from {{ this }} as built
             )
     ),

@@ -23,13 +23,14 @@ sales as (
 
 {% if is_incremental() %}
     -- On an incremental run: the SKU days with a line re-resolved since the
-    -- last run.
+    -- last run. Read from the table, not from the CTE: DuckDB copies a CTE
+    -- read twice whole.
     changed_sku_days as (
         select distinct
             tenant_id,
             sku_id,
             sale_date
-        from sales
+        from {{ ref('int_sales_deduplicated') }}
         where last_loaded_at > {{ high_water_mark() }}
     ),
 {% endif %}
