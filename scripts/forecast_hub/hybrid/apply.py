@@ -116,12 +116,12 @@ def _migrate_and_read_postgres(
                 changes = migrate_postgres(conn, schema)
             conn.execute("begin isolation level repeatable read read only")
             tables = {
-                table.name: _rows_to_arrow(
+                table.name: _read_batches(
                     table,
                     conn.execute(
                         f"select {', '.join(table.column_names)}"
                         f" from {WAREHOUSE_SCHEMA}.{table.name}"
-                    ).fetchall(),
+                    ),
                 )
                 for table in schema.tables
             }
@@ -142,10 +142,25 @@ def _as_stored(value: Any) -> Any:
     return value
 
 
+# Rows turn into Arrow a batch at a time: Python holds one batch's tuples, never
+# the whole store's.
+_READ_BATCH_ROWS = 50_000
+
+
 def _read_table(source: sqlite3.Connection, table: Table) -> pa.Table:
-    names = table.column_names
-    rows = source.execute(f"select {', '.join(names)} from {table.name}").fetchall()
-    return _rows_to_arrow(table, rows)
+    return _read_batches(
+        table, source.execute(f"select {', '.join(table.column_names)} from {table.name}")
+    )
+
+
+def _read_batches(table: Table, cursor: Any) -> pa.Table:
+    """A DB-API cursor's rows as one Arrow table of ``table``'s columns."""
+    batches = []
+    while rows := cursor.fetchmany(_READ_BATCH_ROWS):
+        batches.append(_rows_to_arrow(table, rows))
+    if not batches:
+        return _rows_to_arrow(table, [])
+    return pa.concat_tables(batches)
 
 
 def _rows_to_arrow(table: Table, rows: list[tuple[Any, ...]]) -> pa.Table:

@@ -120,6 +120,20 @@ def test_applying_twice_changes_nothing_and_copies_the_store(tmp_path: Path) -> 
     assert str(rows[0][3]) == "2025-03-01 00:00:00"
 
 
+def test_a_store_read_in_several_batches_is_copied_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("forecast_hub.hybrid.apply._READ_BATCH_ROWS", 2)
+    settings = _settings(tmp_path)
+    apply_hybrid(settings)
+    _insert_edits(settings, 7)
+    assert apply_hybrid(settings).copied["manual_edits_ht"] == 7
+    rows = _warehouse_rows(
+        settings, "select sku_id, is_removed from planning.manual_edits_ht order by sku_id"
+    )
+    assert rows == [(f"sku-{n}", bool(n % 2)) for n in range(7)]
+
+
 def test_a_new_column_is_a_forward_migration_that_keeps_every_row(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     apply_hybrid(settings)
