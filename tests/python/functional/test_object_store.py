@@ -216,6 +216,7 @@ def test_sync_no_acknowledged_edit_is_lost_over_50_kill_9_points(
     sent: dict[int, str] = {}
     acknowledged: set[int] = set()
     refused: set[int] = set()
+    killed_while_writing = 0
     n = 0
     for trial in range(50):
         # Every trial starts on an empty folder, restored from the bucket alone.
@@ -236,8 +237,12 @@ def test_sync_no_acknowledged_edit_is_lost_over_50_kill_9_points(
         worker.kill()
         acknowledged |= worker.answered("ok")
         refused |= worker.answered("refused") | worker.answered("fenced")
+        killed_while_writing += bool(worker.answered("ok"))
     logged, current = cold_start(bucket, tmp_path / "cold")
-    assert len(acknowledged) > 300 and refused
+    # A kill point counts when its trial had acknowledged edits; how many a
+    # trial gets depends on the machine's speed, not on the store.
+    assert killed_while_writing >= 40, f"{killed_while_writing} of 50 trials acknowledged an edit"
+    assert refused
     assert acknowledged <= logged.keys()
     assert not (refused & logged.keys())
     assert_consistent(logged, current, sent)
