@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from forecast_hub.api.cache import MIB, CacheConfig
 from forecast_hub.hybrid.store import edits_store_path
 from forecast_hub.settings import Settings
 
@@ -21,6 +22,11 @@ def serving_dir(settings: Settings) -> Path:
     return settings.data_dir / "serving"
 
 
+def cache_dir(settings: Settings) -> Path:
+    """The forecast cache's local copy of the served build (rebuilt from serving/)."""
+    return settings.data_dir / "cache"
+
+
 @dataclass(frozen=True)
 class ApiConfig:
     edits_store: Path
@@ -29,6 +35,12 @@ class ApiConfig:
     max_body_bytes: int = MAX_BODY_BYTES
     max_edits: int = MAX_EDITS_PER_REQUEST
     snapshot_poll_seconds: float = 0.5
+    # None: a cache folder beside serving/, with the default budget and mode.
+    cache_config: CacheConfig | None = field(default=None)
+
+    @property
+    def cache(self) -> CacheConfig:
+        return self.cache_config or CacheConfig(copy_dir=self.serving_dir.parent / "cache")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiConfig:
@@ -36,4 +48,10 @@ class ApiConfig:
             edits_store=edits_store_path(settings),
             serving_dir=serving_dir(settings),
             tokens_file=settings.tokens_file,
+            cache_config=CacheConfig(
+                copy_dir=cache_dir(settings),
+                max_bytes=settings.cache_max_mb * MIB,
+                mode=settings.cache_mode,
+                reload_seconds=settings.cache_reload_seconds,
+            ),
         )

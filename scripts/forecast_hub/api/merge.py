@@ -9,6 +9,8 @@ this function on the same random data and compares every row.
 - A removed edit is no edit: the draft shows, with no manual fields.
 - ``is_manual`` says ``forecast_qty`` is the planner's value: there is a
   live edit and manual edits are shown.
+- Where the build publishes the draft's interval, each row carries it
+  (``lower_qty``, ``upper_qty``) as drafted, edited or not.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import datetime as dt
 from typing import Any
 
 from forecast_hub.api.edits import StoredEdit
-from forecast_hub.api.snapshot import SkuSeries
+from forecast_hub.api.tenant_rows import SkuSeries
 
 
 def merge_series(
@@ -28,6 +30,7 @@ def merge_series(
     indexes: range,
 ) -> list[dict[str, Any]]:
     rows = []
+    lower, upper = series.lower_qty, series.upper_qty
     for index in indexes:
         date = series.dates[index]
         draft_qty = series.draft_qty[index]
@@ -61,4 +64,7 @@ def merge_series(
                     "edited_at": None,
                 }
             )
+        if lower is not None and upper is not None:
+            rows[-1]["lower_qty"] = lower[index]
+            rows[-1]["upper_qty"] = upper[index]
     return rows

@@ -6,18 +6,22 @@ itself publishes the draft (the ``forecast_draft_published`` model) into a
 new folder ``serving/<build_id>/`` and then switches the ``CURRENT`` pointer
 with an atomic rename. A reader sees the old build or the new one, never a
 mix, and the API picks the new one up while it keeps serving.
+
+The draft is written sorted by tenant, SKU and date, with row groups that
+never span two tenants, and ``publication.json`` names each tenant's row
+groups and counts: the API's cache (``cache.py``) estimates its memory from
+those counts and reads one tenant's rows without reading the others'.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,42 @@ import pyarrow.parquet as pq
 POINTER = "CURRENT"
 KEEP_BUILDS = 3
 DRAFT_COLUMNS = ("tenant_id", "sku_id", "forecast_date", "step", "draft_qty", "method", "built_at")
+# Published when the draft has them: the prediction interval and the methods
+# top3_median combines.
+OPTIONAL_DRAFT_COLUMNS = ("lower_qty", "upper_qty", "members")
+# Columns with one value per SKU (the draft's method is chosen per series).
+SERIES_COLUMNS = ("method", "members", "built_at")
 SKU_COLUMNS = ("tenant_id", "sku_id", "is_active", "discontinued_date")
+DRAFT_FILE = "draft.parquet"
+SKUS_FILE = "skus.parquet"
+PUBLICATION_FILE = "publication.json"
+
+
+@dataclass(frozen=True)
+class TenantPublication:
+    """One tenant's share of a build: its rows, SKUs and the row groups holding them."""
+
+    draft_rows: int
+    series: int
+    skus: int
+    row_groups: tuple[int, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "draft_rows": self.draft_rows,
+            "series": self.series,
+            "skus": self.skus,
+            "row_groups": list(self.row_groups),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TenantPublication:
+        return cls(
+            draft_rows=int(data["draft_rows"]),
+            series=int(data["series"]),
+            skus=int(data["skus"]),
+            row_groups=tuple(int(group) for group in data["row_groups"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -38,24 +77,36 @@ class Publication:
     published_at: dt.datetime
     draft_rows: int
     sku_rows: int
+    columns: tuple[str, ...] = DRAFT_COLUMNS
+    # None for a build published before tenants were recorded.
+    tenants: Mapping[str, TenantPublication] | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "build_id": self.build_id,
             "built_at": self.built_at.isoformat(),
             "published_at": self.published_at.isoformat(),
             "draft_rows": self.draft_rows,
             "sku_rows": self.sku_rows,
+            "columns": list(self.columns),
         }
+        if self.tenants is not None:
+            data["tenants"] = {name: part.to_json() for name, part in self.tenants.items()}
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Publication:
+        tenants = data.get("tenants")
         return cls(
             build_id=str(data["build_id"]),
             built_at=dt.datetime.fromisoformat(str(data["built_at"])),
             published_at=dt.datetime.fromisoformat(str(data["published_at"])),
             draft_rows=int(data["draft_rows"]),
             sku_rows=int(data["sku_rows"]),
+            columns=tuple(str(name) for name in data.get("columns", DRAFT_COLUMNS)),
+            tenants=None
+            if tenants is None
+            else {str(name): TenantPublication.from_json(part) for name, part in tenants.items()},
         )
 
     def to_arrow(self) -> pa.Table:
@@ -86,36 +137,151 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path)
+def _fsync_file(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
 
 
+def runs(values: pa.ChunkedArray | pa.Array) -> list[tuple[Any, int, int]]:
+    """(value, first row, row count) of each run of equal values, in order."""
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if len(array) == 0:
+        return []
+    changed = pc.indices_nonzero(pc.fill_null(pc.not_equal(array[1:], array[:-1]), True))
+    starts = [0, *(index + 1 for index in changed.to_numpy().tolist())]
+    ends = [*starts[1:], len(array)]
+    names = array.take(pa.array(starts)).to_pylist()
+    return [
+        (name, start, end - start) for name, start, end in zip(names, starts, ends, strict=True)
+    ]
+
+
+def _check_one_value_per_sku(draft: pa.Table) -> None:
+    """A series column holds one value per SKU; a draft that breaks it is not published."""
+    if draft.num_rows < 2:
+        return
+    tenant = draft["tenant_id"].combine_chunks()
+    sku = draft["sku_id"].combine_chunks()
+    same_series = pc.and_(pc.equal(tenant[1:], tenant[:-1]), pc.equal(sku[1:], sku[:-1]))
+    for name in SERIES_COLUMNS:
+        if name not in draft.column_names:
+            continue
+        values = draft[name].combine_chunks()
+        before, after = values[:-1], values[1:]
+        equal = pc.or_(
+            pc.fill_null(pc.equal(after, before), False),
+            pc.and_(pc.is_null(after), pc.is_null(before)),
+        )
+        broken = pc.and_(same_series, pc.invert(equal))
+        if pc.any(broken).as_py():
+            row = pc.indices_nonzero(broken)[0].as_py() + 1
+            raise ValueError(
+                f"the draft's {name} differs within SKU {sku[row]} of tenant {tenant[row]}:"
+                " it must have one value per SKU"
+            )
+
+
+def _known_skus(skus: pa.Table, draft: pa.Table) -> pa.Table:
+    """The SKUs, plus any the draft has that the SKU table lacks (attributes null)."""
+    keys = ["tenant_id", "sku_id"]
+    drafted = draft.group_by(keys).aggregate([])
+    missing = drafted.join(skus.select(keys), keys=keys, join_type="left anti")
+    if missing.num_rows:
+        extra = {
+            name: missing[name]
+            if name in keys
+            else pa.nulls(missing.num_rows, skus.schema.field(name).type)
+            for name in skus.column_names
+        }
+        skus = pa.concat_tables([skus, pa.table(extra, schema=skus.schema)])
+    return skus.sort_by([("tenant_id", "ascending"), ("sku_id", "ascending")])
+
+
+def _write_draft(draft: pa.Table, path: Path) -> dict[str, tuple[int, ...]]:
+    """Write the draft with row groups that never span tenants; each tenant's row groups."""
+    tenant_runs = runs(draft["tenant_id"])
+    with pq.ParquetWriter(path, draft.schema) as writer:
+        for _, start, count in tenant_runs:
+            writer.write_table(draft.slice(start, count), row_group_size=count)
+    _fsync_file(path)
+    metadata = pq.ParquetFile(path).metadata
+    groups: dict[str, tuple[int, ...]] = {}
+    group = 0
+    for tenant_id, _, count in tenant_runs:
+        first = group
+        covered = 0
+        while covered < count:
+            covered += metadata.row_group(group).num_rows
+            group += 1
+        groups[tenant_id] = tuple(range(first, group))
+    return groups
+
+
+def _per_tenant(table: pa.Table, function: str) -> dict[str, int]:
+    """``function`` (count, count_distinct) of the SKU column per tenant."""
+    result = table.group_by("tenant_id").aggregate([("sku_id", function)])
+    values = result[f"sku_id_{function}"].to_pylist()
+    return dict(zip(result["tenant_id"].to_pylist(), values, strict=True))
+
+
+def _tenants(
+    draft: pa.Table, skus: pa.Table, groups: Mapping[str, tuple[int, ...]]
+) -> dict[str, TenantPublication]:
+    rows = _per_tenant(draft, "count")
+    series = _per_tenant(draft, "count_distinct")
+    known = _per_tenant(skus, "count")
+    return {
+        tenant_id: TenantPublication(
+            draft_rows=rows.get(tenant_id, 0),
+            series=series.get(tenant_id, 0),
+            skus=known[tenant_id],
+            row_groups=groups.get(tenant_id, ()),
+        )
+        for tenant_id in sorted(known)
+    }
+
+
+def draft_columns(draft: pa.Table) -> list[str]:
+    """The columns a build publishes: the API's own, and the optional ones the draft has."""
+    present = set(draft.column_names) - set(DRAFT_COLUMNS)
+    extra = [name for name in OPTIONAL_DRAFT_COLUMNS if name in present]
+    return [*DRAFT_COLUMNS, *extra]
+
+
 def publish_snapshot(serving_dir: Path, draft: pa.Table, skus: pa.Table) -> Publication:
     """Write a new published build and point CURRENT at it; returns what was published."""
-    draft = draft.select(list(DRAFT_COLUMNS)).sort_by(
+    draft = draft.select(draft_columns(draft)).sort_by(
         [("tenant_id", "ascending"), ("sku_id", "ascending"), ("forecast_date", "ascending")]
     )
-    skus = skus.select(list(SKU_COLUMNS))
+    _check_one_value_per_sku(draft)
+    skus = _known_skus(skus.select(list(SKU_COLUMNS)), draft)
     now = dt.datetime.now(dt.UTC)
     built = pc.max(draft["built_at"]).as_py() if draft.num_rows else None
     built_at = _utc(built) if built else now
     build_id = f"{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
-    publication = Publication(build_id, built_at, now, draft.num_rows, skus.num_rows)
 
     serving_dir.mkdir(parents=True, exist_ok=True)
     staging = serving_dir / f".staging-{build_id}"
     staging.mkdir()
-    _write_parquet(draft, staging / "draft.parquet")
-    _write_parquet(skus, staging / "skus.parquet")
-    (staging / "publication.json").write_text(json.dumps(publication.to_json()), "utf-8")
+    groups = _write_draft(draft, staging / DRAFT_FILE)
+    pq.write_table(skus, staging / SKUS_FILE)
+    _fsync_file(staging / SKUS_FILE)
+    publication = Publication(
+        build_id,
+        built_at,
+        now,
+        draft.num_rows,
+        skus.num_rows,
+        columns=tuple(draft.column_names),
+        tenants=_tenants(draft, skus, groups),
+    )
+    (staging / PUBLICATION_FILE).write_text(json.dumps(publication.to_json()), "utf-8")
+    _fsync_file(staging / PUBLICATION_FILE)
     _fsync_dir(staging)
     staging.rename(serving_dir / build_id)
     pointer = serving_dir / f".{POINTER}.tmp"
     pointer.write_text(build_id + "\n", encoding="utf-8")
-    with pointer.open("rb") as handle:
-        os.fsync(handle.fileno())
+    _fsync_file(pointer)
     os.replace(pointer, serving_dir / POINTER)
     _fsync_dir(serving_dir)
     _prune(serving_dir, keep=build_id)
@@ -140,73 +306,8 @@ def current_build_id(serving_dir: Path) -> str | None:
         return None
 
 
-@dataclass(frozen=True)
-class SkuSeries:
-    """One SKU's draft, dates ascending."""
-
-    method: str
-    dates: tuple[dt.date, ...]
-    steps: tuple[int, ...]
-    draft_qty: tuple[float, ...]
-
-    def span(self, start: dt.date | None, end: dt.date | None) -> range:
-        low = bisect.bisect_left(self.dates, start) if start else 0
-        high = bisect.bisect_right(self.dates, end) if end else len(self.dates)
-        return range(low, high)
-
-    def has_date(self, date: dt.date) -> bool:
-        index = bisect.bisect_left(self.dates, date)
-        return index < len(self.dates) and self.dates[index] == date
-
-
-@dataclass
-class TenantDraft:
-    known_skus: set[str] = field(default_factory=set)
-    series: dict[str, SkuSeries] = field(default_factory=dict)
-    sku_order: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class DraftSnapshot:
-    publication: Publication
-    tenants: dict[str, TenantDraft]
-
-    @property
-    def build_id(self) -> str:
-        return self.publication.build_id
-
-    def tenant(self, tenant_id: str) -> TenantDraft:
-        return self.tenants.get(tenant_id) or TenantDraft()
-
-
-def load_snapshot(serving_dir: Path, build_id: str) -> DraftSnapshot:
-    """Read one published build fully into memory, indexed by tenant and SKU."""
-    folder = serving_dir / build_id
-    publication = Publication.from_json(
-        json.loads((folder / "publication.json").read_text(encoding="utf-8"))
+def read_publication(folder: Path) -> Publication:
+    """A build's publication.json; OSError or ValueError when it cannot be read."""
+    return Publication.from_json(
+        json.loads((folder / PUBLICATION_FILE).read_text(encoding="utf-8"))
     )
-    tenants: dict[str, TenantDraft] = {}
-    skus = pq.read_table(folder / "skus.parquet", columns=["tenant_id", "sku_id"]).to_pydict()
-    for tenant_id, sku_id in zip(skus["tenant_id"], skus["sku_id"], strict=True):
-        tenants.setdefault(tenant_id, TenantDraft()).known_skus.add(sku_id)
-
-    draft = pq.read_table(folder / "draft.parquet").to_pydict()
-    keys = list(zip(draft["tenant_id"], draft["sku_id"], strict=True))
-    start = 0
-    while start < len(keys):
-        end = start
-        while end < len(keys) and keys[end] == keys[start]:
-            end += 1
-        tenant_id, sku_id = keys[start]
-        tenant = tenants.setdefault(tenant_id, TenantDraft())
-        tenant.known_skus.add(sku_id)
-        tenant.series[sku_id] = SkuSeries(
-            method=draft["method"][start],
-            dates=tuple(draft["forecast_date"][start:end]),
-            steps=tuple(draft["step"][start:end]),
-            draft_qty=tuple(float(qty) for qty in draft["draft_qty"][start:end]),
-        )
-        start = end
-    for tenant in tenants.values():
-        tenant.sku_order = sorted(tenant.series)
-    return DraftSnapshot(publication, tenants)

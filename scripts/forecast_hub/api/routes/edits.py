@@ -1,7 +1,10 @@
 """The planners' edits: ``PUT .../edits``, ``DELETE .../edits/{sku}/{date}``, ``GET .../edits/log``.
 
 Writes go through the store's group commit and are acknowledged only once
-durable; a store that cannot commit is a ``503`` (``errors.py``).
+durable; a store that cannot commit is a ``503`` (``errors.py``). Edits are
+checked against one generation of the forecast cache; a tenant not held is
+loaded only when an edit names one of its SKUs (an unknown SKU is a ``422``
+from the directory alone).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from starlette.responses import Response
 
 from forecast_hub.api import schemas
 from forecast_hub.api.auth import Caller, State, tenant_router
+from forecast_hub.api.cache import DirectoryView, DraftNeeded, UnknownTenant
 from forecast_hub.api.config import DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS
 from forecast_hub.api.cursors import decode_cursor, encode_cursor
 from forecast_hub.api.edits import Applied, Conflict, NothingToRemove, PutEdits, RemoveEdit
@@ -79,9 +83,18 @@ def applied_body(result: Applied) -> dict[str, Any]:
 )
 async def put_edits(request: Request, caller: Caller, state: State) -> Response:
     """Upsert 1 to 10000 edits, all or nothing; each answer carries its new version."""
-    snapshot = state.require_snapshot()
+    generation = state.cache.current()
     body = await read_body(request, state.config.max_body_bytes)
-    edits = parse_edits(body, state.config.max_edits, snapshot.tenant(caller.tenant_id))
+    view = state.cache.edit_view(generation, caller.tenant_id)
+    try:
+        edits = parse_edits(body, state.config.max_edits, view)
+    except DraftNeeded:
+        draft = await state.cache.tenant(generation, caller.tenant_id)
+        edits = parse_edits(body, state.config.max_edits, draft or UnknownTenant())
+    except ApiError as error:
+        if isinstance(view, DirectoryView) and error.status == 422:
+            state.cache.stats.count("negative_hits")  # refused without a load
+        raise
     result = await state.store.submit(PutEdits(caller.tenant_id, caller.user_id, tuple(edits)))
     if isinstance(result, Conflict):
         raise conflict_error(result)

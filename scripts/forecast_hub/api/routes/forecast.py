@@ -1,4 +1,7 @@
-"""``GET /v1/tenants/{tenant_id}/forecast``: the draft merged with the planners' edits."""
+"""``GET /v1/tenants/{tenant_id}/forecast``: the draft merged with the planners' edits.
+
+The page is answered from one generation of the forecast cache, taken once.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from forecast_hub.api.edits import StoredEdit
 from forecast_hub.api.errors import bad_request
 from forecast_hub.api.merge import merge_series
 from forecast_hub.api.responses import json_response
-from forecast_hub.api.snapshot import TenantDraft
+from forecast_hub.api.tenant_rows import TenantRows
 from forecast_hub.api.validation import (
     check_path_date,
     parse_limit,
@@ -42,13 +45,15 @@ class ForecastQuery:
 
 
 def forecast_page(
-    draft: TenantDraft, edits: dict[tuple[str, dt.date], StoredEdit], query: ForecastQuery
+    draft: TenantRows | None, edits: dict[tuple[str, dt.date], StoredEdit], query: ForecastQuery
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The page's merged rows in (SKU, date) order, and the cursor of the next page."""
+    if draft is None:
+        return [], None
     if query.sku_ids is None:
         order = draft.sku_order
     else:
-        order = sorted({sku for sku in query.sku_ids if sku in draft.series})
+        order = sorted({sku for sku in query.sku_ids if draft.codes.get(sku, -1) >= 0})
     after_sku, after_date = None, None
     if query.cursor is not None:
         after_sku, after_text = decode_cursor(query.cursor, 2)
@@ -58,13 +63,14 @@ def forecast_page(
     limit = query.limit
     rows: list[dict[str, Any]] = []
     for sku_id in order:
-        series = draft.series[sku_id]
         low = query.start
         if sku_id == after_sku and after_date is not None:
             following = after_date + dt.timedelta(days=1)
             low = following if low is None or low < following else low
-        take = series.span(low, query.end)[: limit + 1 - len(rows)]
-        rows.extend(merge_series(sku_id, series, edits, query.show_manual, take))
+        series = draft.series(sku_id, low, query.end, limit + 1 - len(rows))
+        assert series is not None
+        window = range(len(series.dates))
+        rows.extend(merge_series(sku_id, series, edits, query.show_manual, window))
         if len(rows) > limit:
             break
     if len(rows) > limit:
@@ -91,7 +97,7 @@ async def read_forecast(
 ) -> Response:
     """The merged forecast: the draft with the planners' edits."""
     tenant_id = caller.tenant_id
-    snapshot = state.require_snapshot()
+    generation = state.cache.current()
     first = parse_query_date("start", start)
     last = parse_query_date("end", end)
     if first and last and first > last:
@@ -106,10 +112,9 @@ async def read_forecast(
         limit=parse_limit(limit, DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS),
         cursor=cursor,
     )
-    rows, next_cursor = forecast_page(
-        snapshot.tenant(tenant_id), state.store.tenant_edits(tenant_id), query
-    )
+    draft = await state.cache.tenant(generation, tenant_id, sku_id)
+    rows, next_cursor = forecast_page(draft, state.store.tenant_edits(tenant_id), query)
     return json_response(
         {"tenant_id": tenant_id, "show_manual": shown, "rows": rows, "next_cursor": next_cursor},
-        headers=state.freshness_headers(snapshot, tenant_id),
+        headers=state.freshness_headers(generation, tenant_id),
     )
