@@ -104,9 +104,10 @@ def _describe(folder: Path) -> dict[str, TenantPublication]:
 
 
 class BuildSource:
-    """A published build's files, open: the draft is read one tenant at a time.
+    """A published build's files: the draft is read one tenant at a time.
 
-    The Parquet file stays open for the generation's life, so a load still
+    The Parquet file is opened on first need (a warm start has no need of
+    it) and stays open for the generation's life, so a load on demand still
     works after the publisher has pruned the build's folder.
     """
 
@@ -118,22 +119,29 @@ class BuildSource:
             tenants if tenants is not None else _describe(folder)
         )
         self.codes = {name: code for code, name in enumerate(sorted(self.tenants))}
-        self._draft = pq.ParquetFile(folder / DRAFT_FILE)
+        self._draft: pq.ParquetFile | None = None
         self._lock = threading.Lock()
         # Row groups shared with another tenant (only in an older build's file).
         uses = Counter(group for part in self.tenants.values() for group in part.row_groups)
         self._shared = {group for group, count in uses.items() if count > 1}
 
+    def open_draft(self) -> pq.ParquetFile:
+        with self._lock:
+            if self._draft is None:
+                self._draft = pq.ParquetFile(self.folder / DRAFT_FILE)
+            return self._draft
+
     def read_tenant(self, tenant_id: str) -> pa.Table:
         """The tenant's draft rows, from its own row groups only."""
         part = self.tenants[tenant_id]
+        draft = self.open_draft()
         if not part.row_groups:
-            return self._draft.schema_arrow.empty_table()
+            return draft.schema_arrow.empty_table()
         # One thread: decoding in Arrow's pool of threads leaves freed blocks in
         # each thread's heap, resident long after (tens of MB a tenant), and the
         # budget is about resident memory.
         with self._lock:
-            table = self._draft.read_row_groups(list(part.row_groups), use_threads=False)
+            table = draft.read_row_groups(list(part.row_groups), use_threads=False)
         if self._shared.intersection(part.row_groups):
             table = table.filter(pc.equal(table["tenant_id"], tenant_id))
         return table
@@ -177,6 +185,8 @@ class Generation:
         self.directory_bytes = sum(len(skus) for skus in known.values()) * DIRECTORY_BYTES
         self.resident: OrderedDict[str, TenantRows] = OrderedDict()
         self.loading: dict[str, asyncio.Task[TenantRows]] = {}
+        if mode == "on_demand":
+            source.open_draft()
 
     @property
     def build_id(self) -> str:
@@ -212,6 +222,11 @@ class Generation:
         copy and then served from it, so what is held is the mapped file's
         columns and none of the decoding's leftovers.
         """
+        rows = self._read(tenant_id)
+        rows.touch()
+        return rows
+
+    def _read(self, tenant_id: str) -> TenantRows:
         found = self._copied(tenant_id)
         if found is not None and found[1] == self.cutoff:
             return found[0]

@@ -42,6 +42,7 @@ EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 SERIES_BYTES = 176
 ROW_KEY_BYTES = 8
 FLOAT_BYTES = 8
+PAGE_BYTES = 4096
 
 
 def day_number(date: dt.date) -> int:
@@ -183,6 +184,12 @@ class TenantRows:
         optional = (self.lower_qty, self.upper_qty, self.interval_gaps)
         columns += [column for column in optional if column is not None]
         return sum(column.nbytes for column in columns) + SERIES_BYTES * len(self.codes)
+
+    def touch(self) -> None:
+        """Read one byte of every page, so mapped columns are resident before a request."""
+        for column in (self.keys, self.step, self.draft_qty, self.lower_qty, self.upper_qty):
+            if column is not None and column.nbytes:
+                int(column.view(np.uint8)[::PAGE_BYTES].sum())
 
     # -- reads ----------------------------------------------------------------------
 
