@@ -18,8 +18,7 @@ import bisect
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -45,23 +44,36 @@ FLOAT_BYTES = 8
 PAGE_BYTES = 4096
 
 
+# A date's day bits in a key: its ordinal plus this.
+ORDINAL_TO_DAY = DAY_OFFSET - EPOCH_ORDINAL
+# About 55 years of dates, 40 bytes each, made once per tenant.
+MAX_DATE_TABLE = 20_000
+DATE_BYTES = 40
+# Per SKU: its interval has no null, some, or is all null.
+NO_GAPS, SOME_GAPS, ALL_GAPS = 0, 1, 2
+
+
 def day_number(date: dt.date) -> int:
     return date.toordinal() - EPOCH_ORDINAL
 
 
-_DATES: dict[int, dt.date] = {}
+def _date_table(keys: Ints) -> tuple[int, npt.NDArray[np.object_] | None]:
+    """The lowest day bits of ``keys`` and the date of every day from there to the
+    highest, so a slice's dates are one subtraction and one take; no table for
+    dates more than MAX_DATE_TABLE days apart (their dates are made one by one)."""
+    if not len(keys):
+        return 0, None
+    days = keys & DAY_MASK
+    first, last = int(days.min()), int(days.max())
+    if last - first >= MAX_DATE_TABLE:
+        return first, None
+    ordinal = first - ORDINAL_TO_DAY
+    table = np.empty(last - first + 1, dtype=object)
+    table[:] = [dt.date.fromordinal(ordinal + k) for k in range(last - first + 1)]
+    return first, table
 
 
-def _date_of(day: int) -> dt.date:
-    """The date of a day number; the few distinct dates of a draft are made once."""
-    date = _DATES.get(day)
-    if date is None:
-        date = _DATES.setdefault(day, dt.date.fromordinal(day + EPOCH_ORDINAL))
-    return date
-
-
-@dataclass(frozen=True)
-class SkuSeries:
+class SkuSeries(NamedTuple):
     """One SKU's draft over a window of dates, as Python values, dates ascending.
 
     ``lower_qty`` and ``upper_qty`` are None when the build publishes no
@@ -99,14 +111,22 @@ def _floats(column: pa.ChunkedArray | pa.Array) -> Floats:
     return np.asarray(pc.fill_null(array.cast(pa.float64()), np.nan).to_numpy(), dtype=np.float64)
 
 
-def _nan_to_none(values: list[float]) -> list[float | None]:
-    return [None if value != value else value for value in values]
+def _interval(column: Floats, low: int, high: int, gaps: int) -> list[float | None]:
+    """A slice of an interval column as Python values, NaN as None."""
+    if gaps == ALL_GAPS:
+        return [None] * (high - low)
+    values: list[float | None] = column[low:high].tolist()
+    if gaps == SOME_GAPS:
+        return [None if value != value else value for value in values]
+    return values
 
 
 class TenantRows:
     """One tenant's draft: packed sorted keys, value columns, one slice per SKU."""
 
     __slots__ = (
+        "_date_base",
+        "_dates",
         "_keys",
         "_offsets",
         "built_at",
@@ -157,13 +177,17 @@ class TenantRows:
         self.offsets: Ints = np.searchsorted(keys, bounds).astype(np.int64)
         self._keys = keys.data
         self._offsets = self.offsets.data
-        # Per SKU: does its interval have a null (then its rows need None, not NaN).
-        self.interval_gaps: npt.NDArray[np.bool_] | None = None
+        self._date_base, self._dates = _date_table(keys)
+        # Per SKU: NO_GAPS, SOME_GAPS or ALL_GAPS (its rows then need None, not NaN).
+        self.interval_gaps: npt.NDArray[np.int8] | None = None
         if lower_qty is not None and upper_qty is not None and len(sku_order):
-            gaps = np.isnan(lower_qty) | np.isnan(upper_qty)
+            gaps = (np.isnan(lower_qty) | np.isnan(upper_qty)).astype(np.int64)
             starts = self.offsets[:-1]
-            counts = np.add.reduceat(gaps.astype(np.int64), starts) if len(keys) else starts
-            self.interval_gaps = np.asarray(counts > 0)
+            counts = np.add.reduceat(gaps, starts) if len(keys) else starts
+            sizes = self.offsets[1:] - starts
+            self.interval_gaps = np.where(
+                counts == 0, NO_GAPS, np.where(counts == sizes, ALL_GAPS, SOME_GAPS)
+            ).astype(np.int8)
 
     # -- size -----------------------------------------------------------------------
 
@@ -183,7 +207,8 @@ class TenantRows:
         ]
         optional = (self.lower_qty, self.upper_qty, self.interval_gaps)
         columns += [column for column in optional if column is not None]
-        return sum(column.nbytes for column in columns) + SERIES_BYTES * len(self.codes)
+        dates = 0 if self._dates is None else len(self._dates) * DATE_BYTES
+        return sum(column.nbytes for column in columns) + SERIES_BYTES * len(self.codes) + dates
 
     def touch(self) -> None:
         """Read one byte of every page, so mapped columns are resident before a request."""
@@ -200,10 +225,10 @@ class TenantRows:
         low, high = self._offsets[code], self._offsets[code + 1]
         prefix = code << SKU_SHIFT
         if start is not None:
-            first = prefix | (day_number(start) + DAY_OFFSET)
+            first = prefix | (start.toordinal() + ORDINAL_TO_DAY)
             low = bisect.bisect_left(self._keys, first, low, high)
         if end is not None:
-            last = prefix | (day_number(end) + DAY_OFFSET)
+            last = prefix | (end.toordinal() + ORDINAL_TO_DAY)
             high = bisect.bisect_right(self._keys, last, low, high)
         return low, high
 
@@ -213,9 +238,14 @@ class TenantRows:
         if code < 0:
             return None
         low, high = self._offsets[code], self._offsets[code + 1]
-        key = (code << SKU_SHIFT) | (day_number(date) + DAY_OFFSET)
+        key = (code << SKU_SHIFT) | (date.toordinal() + ORDINAL_TO_DAY)
         index = bisect.bisect_left(self._keys, key, low, high)
         return index if index < high and self._keys[index] == key else None
+
+    def draft_qty_of(self, sku_id: str, date: dt.date) -> float | None:
+        """The draft quantity of one SKU and date, or None."""
+        index = self.row_of(sku_id, date)
+        return None if index is None else float(self.draft_qty[index])
 
     def has_date(self, sku_id: str, date: dt.date) -> bool:
         return self.row_of(sku_id, date) is not None
@@ -234,22 +264,31 @@ class TenantRows:
         low, high = self._bounds(code, start, end)
         if limit is not None and high - low > limit:
             high = low + limit
-        days = ((self.keys[low:high] & DAY_MASK) - DAY_OFFSET).tolist()
-        lower = upper = None
+        # The slice's keys all start with the SKU's code: less it and the lowest
+        # day, each is its date's place in the table.
+        places = self.keys[low:high] - ((code << SKU_SHIFT) + self._date_base)
+        lower: list[float | None] | None = None
+        upper: list[float | None] | None = None
         if self.lower_qty is not None and self.upper_qty is not None:
-            lower = self.lower_qty[low:high].tolist()
-            upper = self.upper_qty[low:high].tolist()
-            if self.interval_gaps is not None and self.interval_gaps[code]:
-                lower, upper = _nan_to_none(lower), _nan_to_none(upper)
+            gaps = NO_GAPS if self.interval_gaps is None else int(self.interval_gaps[code])
+            lower = _interval(self.lower_qty, low, high, gaps)
+            upper = _interval(self.upper_qty, low, high, gaps)
         return SkuSeries(
             method=self.methods[code],
-            dates=[_date_of(day) for day in days],
+            dates=self._dates_at(places),
             steps=self.step[low:high].tolist(),
             draft_qty=self.draft_qty[low:high].tolist(),
             lower_qty=lower,
             upper_qty=upper,
             members=None if self.members is None else self.members[code],
         )
+
+    def _dates_at(self, places: Ints) -> list[dt.date]:
+        if self._dates is not None:
+            dates: list[dt.date] = self._dates[places].tolist()
+            return dates
+        ordinal = self._date_base - ORDINAL_TO_DAY
+        return [dt.date.fromordinal(ordinal + place) for place in places.tolist()]
 
     # -- retention ------------------------------------------------------------------
 
