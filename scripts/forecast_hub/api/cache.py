@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import datetime as dt
 import itertools
 import logging
@@ -42,7 +43,7 @@ from forecast_hub.api.generation import (
     BuildSource,
     Generation,
     LoadMode,
-    estimate_bytes,
+    estimate_build,
     row_bytes,
 )
 from forecast_hub.api.local_copy import LocalCopy, prune_copies
@@ -59,9 +60,24 @@ def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None  # not glibc
+    return trim
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
 def return_freed_memory() -> None:
-    """Give the blocks Arrow's pool kept from decoding back to the operating system."""
+    """Give the memory a load freed back to the operating system: the blocks Arrow's
+    pool kept from decoding, and the free pages of the C heap (glibc keeps them
+    otherwise, and resident memory would drift above what the cache holds)."""
     pa.default_memory_pool().release_unused()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 @dataclass(frozen=True)
@@ -153,9 +169,7 @@ class ForecastCache:
     def choose_mode(self, source: BuildSource) -> tuple[LoadMode, int]:
         """The mode for this build and the estimate it was chosen on; logged."""
         publication = source.publication
-        estimate = sum(
-            estimate_bytes(part, publication.columns) for part in source.tenants.values()
-        )
+        estimate = estimate_build(source.tenants, publication.columns, "preload")
         mode: LoadMode
         if self.config.mode == "auto":
             mode = "preload" if estimate <= self.config.max_bytes else "on_demand"

@@ -71,6 +71,16 @@ def estimate_bytes(part: TenantPublication, columns: Container[str]) -> int:
     )
 
 
+def estimate_build(
+    tenants: Mapping[str, TenantPublication], columns: Container[str], mode: LoadMode
+) -> int:
+    """The memory a build will take once every tenant is loaded, in ``mode``: on
+    demand, the directory of every tenant's SKUs is held beside the rows."""
+    rows = sum(estimate_bytes(part, columns) for part in tenants.values())
+    directory = sum(part.skus for part in tenants.values()) * DIRECTORY_BYTES
+    return rows + (directory if mode == "on_demand" else 0)
+
+
 def _describe(folder: Path) -> dict[str, TenantPublication]:
     """Each tenant's counts and row groups, for a build whose publication lacks them."""
     draft = pq.ParquetFile(folder / DRAFT_FILE)
@@ -128,7 +138,7 @@ class BuildSource:
     def open_draft(self) -> pq.ParquetFile:
         with self._lock:
             if self._draft is None:
-                self._draft = pq.ParquetFile(self.folder / DRAFT_FILE)
+                self._draft = pq.ParquetFile(self.folder / DRAFT_FILE, pre_buffer=False)
             return self._draft
 
     def read_tenant(self, tenant_id: str) -> pa.Table:
@@ -140,9 +150,12 @@ class BuildSource:
         # One thread: decoding in Arrow's pool of threads leaves freed blocks in
         # each thread's heap, resident long after (tens of MB a tenant), and the
         # budget is about resident memory.
+        shared = bool(self._shared.intersection(part.row_groups))
+        # The tenant column is the same on every row of a tenant's own row groups.
+        columns = [n for n in draft.schema_arrow.names if shared or n != "tenant_id"]
         with self._lock:
-            table = draft.read_row_groups(list(part.row_groups), use_threads=False)
-        if self._shared.intersection(part.row_groups):
+            table = draft.read_row_groups(list(part.row_groups), columns, use_threads=False)
+        if shared:
             table = table.filter(pc.equal(table["tenant_id"], tenant_id))
         return table
 
@@ -239,10 +252,11 @@ class Generation:
         kept = rows.retained(self.publication.published_at.date(), self.cutoff)
         if found is not None and kept is rows:
             return rows
-        if self.copy.write(self.source.codes[tenant_id], self.cutoff, kept):
-            again = self._copied(tenant_id)
-            if again is not None:
-                return again[0]
+        code = self.source.codes[tenant_id]
+        if self.copy.write(code, self.cutoff, kept):
+            mapped = self.copy.mapped(code, self.cutoff)
+            if mapped is not None:
+                return kept.on(mapped)
         return kept
 
     def hold(self, tenant_id: str, rows: TenantRows) -> None:

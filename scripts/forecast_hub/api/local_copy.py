@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from forecast_hub.api.tenant_rows import TenantRows
+from forecast_hub.api.tenant_rows import TenantRows, labels
 
 log = logging.getLogger("forecast_hub.api.cache")
 
@@ -72,27 +72,27 @@ def _numpy(batch: pa.RecordBatch, name: str) -> npt.NDArray[Any]:
     return np.asarray(batch.column(name).to_numpy())
 
 
+def _columns(rows: pa.RecordBatch) -> dict[str, npt.NDArray[Any]]:
+    return {name: _numpy(rows, name) for name in rows.schema.names}
+
+
 def _rows_of(
     tenant_id: str, rows: pa.RecordBatch, skus: pa.RecordBatch, known: Iterable[str]
 ) -> TenantRows:
-    has_interval = "lower_qty" in rows.schema.names and "upper_qty" in rows.schema.names
-    members = None
-    if "members" in skus.schema.names:
-        seen: dict[str | None, str | None] = {}
-        members = [seen.setdefault(m, m) for m in skus.column("members").to_pylist()]
-    methods: dict[str, str] = {}
+    columns = _columns(rows)
+    has_interval = "lower_qty" in columns and "upper_qty" in columns
     return TenantRows(
         tenant_id,
         skus.column("sku_id").to_pylist(),
         known,
-        _numpy(rows, "key"),
-        _numpy(rows, "step"),
-        _numpy(rows, "draft_qty"),
-        [methods.setdefault(m, m) for m in skus.column("method").to_pylist()],
+        columns["key"],
+        columns["step"],
+        columns["draft_qty"],
+        [str(method) for method in labels(skus.column("method"))],
         _numpy(skus, "built_at"),
-        _numpy(rows, "lower_qty") if has_interval else None,
-        _numpy(rows, "upper_qty") if has_interval else None,
-        members,
+        columns["lower_qty"] if has_interval else None,
+        columns["upper_qty"] if has_interval else None,
+        labels(skus.column("members")) if "members" in skus.schema.names else None,
     )
 
 
@@ -146,6 +146,15 @@ class LocalCopy:
             log.warning("the local copy %s is unusable (%s); reading the Parquet", rows_path, error)
             return None
         return rows, cutoff
+
+    def mapped(self, code: int, cutoff: dt.date) -> dict[str, npt.NDArray[Any]] | None:
+        """The row columns of the tenant's files for ``cutoff``, mapped; None if unreadable."""
+        path = self.root / f"{_stem(code, cutoff)}{ROWS_SUFFIX}"
+        try:
+            return _columns(_read_batch(path))
+        except (OSError, ValueError) as error:
+            log.warning("the local copy %s is unusable (%s)", path, error)
+            return None
 
     def write(self, code: int, cutoff: dt.date, rows: TenantRows) -> bool:
         """Write the tenant's files (each by a rename) and drop its older cutoffs.

@@ -15,17 +15,16 @@ A ``TenantRows`` never changes once built; ``retained`` makes a new one.
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from forecast_hub.api.snapshot import runs
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -36,9 +35,9 @@ DAY_MASK = 2**32 - 1
 MAX_SKUS = 2**31 - 1
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 # Python objects per SKU beyond the columns: its id (a str), the dictionary
-# entry naming its position and the list slots of its id, method and members;
-# measured with tracemalloc on SKU ids of 10 to 12 characters.
-SERIES_BYTES = 176
+# entry naming its position (and the int) and the list slots of its id, method
+# and members; 135 measured with tracemalloc on ids of 10 characters.
+SERIES_BYTES = 136
 ROW_KEY_BYTES = 8
 FLOAT_BYTES = 8
 PAGE_BYTES = 4096
@@ -162,8 +161,10 @@ class TenantRows:
             raise ValueError(f"tenant {tenant_id} has more than {MAX_SKUS} SKUs")
         self.tenant_id = tenant_id
         self.sku_order = sku_order
-        codes = dict.fromkeys(known, -1)
-        codes.update((sku, code) for code, sku in enumerate(sku_order))
+        # Keyed by the ids of sku_order (one str object a SKU, not two).
+        codes = {sku: code for code, sku in enumerate(sku_order)}
+        for sku in known:
+            codes.setdefault(sku, -1)
         self.codes = codes
         self.keys = keys
         self.step = step
@@ -215,6 +216,15 @@ class TenantRows:
         for column in (self.keys, self.step, self.draft_qty, self.lower_qty, self.upper_qty):
             if column is not None and column.nbytes:
                 int(column.view(np.uint8)[::PAGE_BYTES].sum())
+
+    def on(self, columns: Mapping[str, npt.NDArray[Any]]) -> TenantRows:
+        """The same tenant over other storage of equal columns (a mapped copy of them):
+        the per-SKU Python objects are shared, not made again."""
+        twin = copy.copy(self)
+        twin.keys, twin.step, twin.draft_qty = columns["key"], columns["step"], columns["draft_qty"]
+        twin.lower_qty, twin.upper_qty = columns.get("lower_qty"), columns.get("upper_qty")
+        twin._keys = twin.keys.data
+        return twin
 
     # -- reads ----------------------------------------------------------------------
 
@@ -346,10 +356,22 @@ class TenantRows:
         )
 
 
-def _interned(values: list[str | None]) -> list[str | None]:
-    """The same list with one object per distinct value (a few methods, many SKUs)."""
-    seen: dict[str | None, str | None] = {}
-    return [seen.setdefault(value, value) for value in values]
+def labels(values: pa.Array | pa.ChunkedArray) -> list[str | None]:
+    """A string column as Python values, one object per distinct value (a few
+    methods, many SKUs), made without a str per row."""
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    encoded = array.dictionary_encode()
+    names: list[str | None] = [*encoded.dictionary.to_pylist(), None]
+    return [names[index] for index in pc.fill_null(encoded.indices, -1).to_numpy().tolist()]
+
+
+def _series_starts(skus: pa.Array) -> tuple[list[str], Ints]:
+    """The SKU of each run of equal ids, and the run's first row."""
+    if len(skus) == 0:
+        return [], np.zeros(0, dtype=np.int64)
+    changed = pc.indices_nonzero(pc.not_equal(skus[1:], skus[:-1])).to_numpy()
+    starts = np.concatenate([[0], changed.astype(np.int64) + 1])
+    return skus.take(pa.array(starts)).to_pylist(), starts
 
 
 def encode_tenant(tenant_id: str, draft: pa.Table, known: Iterable[str]) -> TenantRows:
@@ -358,15 +380,12 @@ def encode_tenant(tenant_id: str, draft: pa.Table, known: Iterable[str]) -> Tena
     ``known`` are the tenant's SKUs, with or without a draft. A draft that is
     not sorted is sorted here; two rows of one SKU and date are a ValueError.
     """
-    sku_column = draft["sku_id"].combine_chunks()
-    series = runs(sku_column)
-    sku_order = [name for name, _, _ in series]
+    sku_order, starts = _series_starts(draft["sku_id"].combine_chunks())
     if any(a >= b for a, b in itertools.pairwise(sku_order)):
         draft = draft.sort_by([("sku_id", "ascending"), ("forecast_date", "ascending")])
         return encode_tenant(tenant_id, draft, known)
-    starts = np.array([start for _, start, _ in series], dtype=np.int64)
-    counts = np.array([count for _, _, count in series], dtype=np.int64)
-    codes = np.repeat(np.arange(len(series), dtype=np.int64), counts)
+    counts = np.diff(np.append(starts, draft.num_rows))
+    codes = np.repeat(np.arange(len(sku_order), dtype=np.int64), counts)
     days = pc.cast(draft["forecast_date"].combine_chunks(), pa.int32()).to_numpy()
     keys = (codes << SKU_SHIFT) | (days.astype(np.int64) + DAY_OFFSET)
     if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
@@ -375,12 +394,12 @@ def encode_tenant(tenant_id: str, draft: pa.Table, known: Iterable[str]) -> Tena
         draft = draft.sort_by([("sku_id", "ascending"), ("forecast_date", "ascending")])
         return encode_tenant(tenant_id, draft, known)
     take = pa.array(starts)
-    methods = draft["method"].combine_chunks().take(take).to_pylist()
+    methods = labels(draft["method"].combine_chunks().take(take))
     built = pc.cast(draft["built_at"].combine_chunks().take(take), pa.int64())
     has_interval = "lower_qty" in draft.column_names and "upper_qty" in draft.column_names
     members = None
     if "members" in draft.column_names:
-        members = _interned(draft["members"].combine_chunks().take(take).to_pylist())
+        members = labels(draft["members"].combine_chunks().take(take))
     return TenantRows(
         tenant_id,
         sku_order,
@@ -388,7 +407,7 @@ def encode_tenant(tenant_id: str, draft: pa.Table, known: Iterable[str]) -> Tena
         keys,
         _small_ints(draft["step"].combine_chunks().to_numpy()),
         _floats(draft["draft_qty"]),
-        [str(method) for method in _interned(methods)],
+        [str(method) for method in methods],
         np.asarray(pc.fill_null(built, 0).to_numpy(), dtype=np.int64),
         _floats(draft["lower_qty"]) if has_interval else None,
         _floats(draft["upper_qty"]) if has_interval else None,

@@ -239,7 +239,7 @@ from pathlib import Path
 import pandas  # noqa: F401  (pyarrow imports it on its first array; not the draft's memory)
 import pyarrow as pa
 from forecast_hub.api.cache import CacheConfig, ForecastCache
-from forecast_hub.api.generation import BuildSource, estimate_bytes
+from forecast_hub.api.generation import BuildSource, estimate_build
 from forecast_hub.api.snapshot import current_build_id
 
 def resident():
@@ -258,7 +258,7 @@ def loaded(root, mode):
 small, large, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 warm_up = loaded(small, mode)  # the readers, pools and threads a first load starts
 source = BuildSource(large / "serving" / current_build_id(large / "serving"))
-estimate = sum(estimate_bytes(p, source.publication.columns) for p in source.tenants.values())
+estimate = estimate_build(source.tenants, source.publication.columns, mode)
 del source
 gc.collect()
 before = resident()
