@@ -12,7 +12,7 @@ export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 # Demo size: a few tenants, a year and a half of daily sales.
 DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
 
-.PHONY: help setup demo serve test unit lint typecheck format docs bench bench-api clean
+.PHONY: help setup demo serve test unit lint typecheck format docs bench bench-api bench-cache clean
 
 help:  ## list the targets (the default)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -79,6 +79,10 @@ bench: $(STAMP)  ## ingest throughput against a plain DuckDB copy
 # Edit-to-visible and read latency, and durable edits per second, of the API.
 bench-api: $(STAMP)  ## API latency and edits per second
 	$(BIN)/python benchmarks/api_load.py
+
+# The forecast cache against littletable and the tuple loader it replaced (1M rows).
+bench-cache: $(STAMP)  ## the API's forecast cache: memory, reads, warm start, HTTP p99
+	$(BIN)/python benchmarks/cache_bench.py --work $(DATA)/bench-cache
 
 clean:  ## remove ./data and dbt's build folders
 	rm -rf $(DATA) target logs dbt_packages .pytest_cache .ruff_cache
