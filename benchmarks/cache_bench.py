@@ -13,7 +13,7 @@ it, each in a fresh process so resident memory can be measured:
 
 For each: bytes per row (resident growth), load seconds, a one-SKU page read
 (the SKU's whole horizon as Python values) and a point look-up (one SKU and
-date), in microseconds. Then the API itself, old and new, over HTTP: the
+date), in microseconds of CPU. Then the API itself, old and new, over HTTP: the
 p50 and p99 of one-SKU reads by one keep-alive client. Goals: <= 40 bytes a
 row, a page <= 5 us, a point <= 2 us, a warm start <= 150 ms for 1M rows.
 
@@ -124,13 +124,14 @@ def resident() -> int:
 
 
 def per_call_us(function: Callable[[Probe], object], sample: list[Probe]) -> float:
-    """The median over five passes of the mean time of one call, in microseconds."""
+    """The median over five passes of the mean CPU time of one call, in microseconds
+    (CPU time, not wall time: on a shared machine it moves less with the others' load)."""
     passes = []
     for _ in range(5):
-        started = time.perf_counter()
+        started = time.process_time()
         for probe in sample:
             function(probe)
-        passes.append((time.perf_counter() - started) / len(sample) * 1e6)
+        passes.append((time.process_time() - started) / len(sample) * 1e6)
     return round(statistics.median(passes), 3)
 
 

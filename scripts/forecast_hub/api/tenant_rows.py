@@ -276,7 +276,7 @@ class TenantRows:
             high = low + limit
         # The slice's keys all start with the SKU's code: less it and the lowest
         # day, each is its date's place in the table.
-        places = self.keys[low:high] - ((code << SKU_SHIFT) + self._date_base)
+        places = self.keys[low:high] - np.int64((code << SKU_SHIFT) + self._date_base)
         lower: list[float | None] | None = None
         upper: list[float | None] | None = None
         if self.lower_qty is not None and self.upper_qty is not None:
