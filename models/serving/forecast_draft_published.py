@@ -14,10 +14,17 @@ def model(dbt, session):
     dbt.config(materialized="table")
 
     from forecast_hub.api.config import serving_dir
-    from forecast_hub.api.snapshot import DRAFT_COLUMNS, SKU_COLUMNS, publish_snapshot
+    from forecast_hub.api.snapshot import (
+        DRAFT_COLUMNS,
+        OPTIONAL_DRAFT_COLUMNS,
+        SKU_COLUMNS,
+        publish_snapshot,
+    )
     from forecast_hub.settings import Settings
 
-    draft = dbt.ref("fct_forecast_draft").select(", ".join(DRAFT_COLUMNS))
+    forecast_draft = dbt.ref("fct_forecast_draft")
+    optional = [c for c in OPTIONAL_DRAFT_COLUMNS if c in forecast_draft.columns]
+    draft = forecast_draft.select(", ".join([*DRAFT_COLUMNS, *optional]))
     skus = dbt.ref("dim_sku").select(", ".join(SKU_COLUMNS))
     publication = publish_snapshot(
         serving_dir(Settings.from_env()), draft.to_arrow_table(), skus.to_arrow_table()

@@ -56,14 +56,16 @@ def day_number(date: dt.date) -> int:
     return date.toordinal() - EPOCH_ORDINAL
 
 
-def _date_table(keys: Ints) -> tuple[int, npt.NDArray[np.object_] | None]:
+def _date_table(keys: Ints, offsets: Ints) -> tuple[int, npt.NDArray[np.object_] | None]:
     """The lowest day bits of ``keys`` and the date of every day from there to the
     highest, so a slice's dates are one subtraction and one take; no table for
     dates more than MAX_DATE_TABLE days apart (their dates are made one by one)."""
     if not len(keys):
         return 0, None
-    days = keys & DAY_MASK
-    first, last = int(days.min()), int(days.max())
+    # Dates ascend within a SKU: its first and last rows hold its extremes.
+    filled = offsets[1:] > offsets[:-1]
+    first = int((keys[offsets[:-1][filled]] & DAY_MASK).min())
+    last = int((keys[offsets[1:][filled] - 1] & DAY_MASK).max())
     if last - first >= MAX_DATE_TABLE:
         return first, None
     ordinal = first - ORDINAL_TO_DAY
@@ -162,9 +164,8 @@ class TenantRows:
         self.tenant_id = tenant_id
         self.sku_order = sku_order
         # Keyed by the ids of sku_order (one str object a SKU, not two).
-        codes = {sku: code for code, sku in enumerate(sku_order)}
-        for sku in known:
-            codes.setdefault(sku, -1)
+        codes = dict(zip(sku_order, range(len(sku_order)), strict=True))
+        codes.update(dict.fromkeys(set(known).difference(codes), -1))
         self.codes = codes
         self.keys = keys
         self.step = step
@@ -178,7 +179,7 @@ class TenantRows:
         self.offsets: Ints = np.searchsorted(keys, bounds).astype(np.int64)
         self._keys = keys.data
         self._offsets = self.offsets.data
-        self._date_base, self._dates = _date_table(keys)
+        self._date_base, self._dates = _date_table(keys, self.offsets)
         # Per SKU: NO_GAPS, SOME_GAPS or ALL_GAPS (its rows then need None, not NaN).
         self.interval_gaps: npt.NDArray[np.int8] | None = None
         if lower_qty is not None and upper_qty is not None and len(sku_order):
@@ -362,7 +363,7 @@ def labels(values: pa.Array | pa.ChunkedArray) -> list[str | None]:
     array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     encoded = array.dictionary_encode()
     names: list[str | None] = [*encoded.dictionary.to_pylist(), None]
-    return [names[index] for index in pc.fill_null(encoded.indices, -1).to_numpy().tolist()]
+    return list(map(names.__getitem__, pc.fill_null(encoded.indices, -1).to_numpy().tolist()))
 
 
 def _series_starts(skus: pa.Array) -> tuple[list[str], Ints]:
