@@ -14,7 +14,8 @@ it, each in a fresh process so resident memory can be measured:
 For each: bytes per row (resident growth), load seconds, a one-SKU page read
 (the SKU's whole horizon as Python values) and a point look-up (one SKU and
 date), in microseconds of CPU. Then the API itself, old and new, over HTTP: the
-p50 and p99 of one-SKU reads by one keep-alive client. Goals: <= 40 bytes a
+p50 and p99 of one-SKU reads by one keep-alive client per server, the two
+servers running side by side and asked in turn. Goals: <= 40 bytes a
 row, a page <= 5 us, a point <= 2 us, a warm start <= 150 ms for 1M rows.
 
     python benchmarks/cache_bench.py [--tenants 4] [--skus 5000] [--horizon 50]
@@ -309,61 +310,78 @@ def server_rss(pid: int) -> int:
     return 0
 
 
-def http_reads(
-    data: Path, scripts: Path, args: argparse.Namespace, sample: list[Probe]
-) -> dict[str, Any]:
-    """p50 and p99 of one-SKU reads over HTTP, one keep-alive client, and the server's RSS."""
-    import urllib.error
-    import urllib.request
+class Served:
+    """`serve` over one data folder with the package from ``scripts``, and its token."""
 
-    from api_load import Connection, percentiles
+    def __init__(self, data: Path, scripts: Path) -> None:
+        from forecast_hub.api.tokens import add_token
 
-    from forecast_hub.api.tokens import add_token
+        self.data = data
+        self.token = add_token(data / "api" / "tokens.json", tenant_name(0), "bench")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        env = {**os.environ, "FORECAST_HUB_DATA_DIR": str(data), "PYTHONPATH": str(scripts)}
+        log = (data / "server.log").open("ab")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVE, str(self.port)], env=env, stdout=log, stderr=log
+        )
+        self.ready_seconds = 0.0
 
-    token = add_token(data / "api" / "tokens.json", tenant_name(0), "bench")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "FORECAST_HUB_DATA_DIR": str(data), "PYTHONPATH": str(scripts)}
-    log = (data / "server.log").open("ab")
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(port)], env=env, stdout=log, stderr=log
-    )
-    started = time.perf_counter()
-    try:
+    def wait_ready(self) -> None:
+        import urllib.error
+        import urllib.request
+
         while True:
-            if server.poll() is not None or time.perf_counter() - started > 300:
-                raise SystemExit(f"the server did not start; see {data / 'server.log'}")
+            if self.process.poll() is not None or time.perf_counter() - self.started > 300:
+                raise SystemExit(f"the server did not start; see {self.data / 'server.log'}")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
                     break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
-        ready = time.perf_counter() - started
-        skus = [sku for tenant, sku, _ in sample if tenant == tenant_name(0)]
+        self.ready_seconds = time.perf_counter() - self.started
 
-        async def reads() -> list[float]:
-            conn = Connection(port, token)
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+def http_reads(
+    servers: dict[str, Served], args: argparse.Namespace, sample: list[Probe]
+) -> dict[str, dict[str, Any]]:
+    """p50 and p99 of one-SKU reads over HTTP, one keep-alive client per server, the
+    servers' requests interleaved (so a shared machine's load weighs on both alike)."""
+    from api_load import Connection, percentiles
+
+    skus = [sku for tenant, sku, _ in sample if tenant == tenant_name(0)]
+
+    async def reads() -> dict[str, list[float]]:
+        conns = {name: Connection(served.port, served.token) for name, served in servers.items()}
+        for conn in conns.values():
             await conn.open()
-            samples = []
-            for number in range(200 + args.reads):
-                path = f"/v1/tenants/{tenant_name(0)}/forecast?sku_id={skus[number % len(skus)]}"
+        samples: dict[str, list[float]] = {name: [] for name in conns}
+        for number in range(200 + args.reads):
+            path = f"/v1/tenants/{tenant_name(0)}/forecast?sku_id={skus[number % len(skus)]}"
+            for name, conn in conns.items():
                 begun = time.perf_counter()
                 status, body = await conn.request("GET", path)
-                samples.append(time.perf_counter() - begun)
+                samples[name].append(time.perf_counter() - begun)
                 assert status == 200 and len(json.loads(body)["rows"]) == args.horizon
+        for conn in conns.values():
             await conn.close()
-            return samples[200:]
+        return {name: latencies[200:] for name, latencies in samples.items()}
 
-        latencies = asyncio.run(reads())
-        return {
-            **percentiles(latencies),
-            "server_rss_mb": round(server_rss(server.pid) / 2**20, 1),
-            "start_seconds": round(ready, 2),
+    latencies = asyncio.run(reads())
+    return {
+        name: {
+            **percentiles(latencies[name]),
+            "server_rss_mb": round(server_rss(served.process.pid) / 2**20, 1),
+            "start_seconds": round(served.ready_seconds, 2),
         }
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        for name, served in servers.items()
+    }
 
 
 def copy_data(data: Path, name: str, work: Path) -> Path:
@@ -444,10 +462,18 @@ def main() -> None:
         "cache_warm": in_process("cache_warm", data, args, now),
     }
     sample = probes(args.tenants, args.skus, args.horizon)
-    results["http_before"] = http_reads(copy_data(data, "http-before", work), before, args, sample)
-    print(f"  http_before: {results['http_before']}", flush=True)
-    results["http_after"] = http_reads(copy_data(data, "http-after", work), now, args, sample)
-    print(f"  http_after: {results['http_after']}", flush=True)
+    servers = {
+        "http_before": Served(copy_data(data, "http-before", work), before),
+        "http_after": Served(copy_data(data, "http-after", work), now),
+    }
+    try:
+        for served in servers.values():
+            served.wait_ready()
+        results.update(http_reads(servers, args, sample))
+    finally:
+        for served in servers.values():
+            served.stop()
+    print(f"  http: {results['http_before']} before, {results['http_after']} after", flush=True)
     (work / "cache_bench.json").write_text(json.dumps(results, indent=2), "utf-8")
     report(results, rows)
 
