@@ -159,16 +159,17 @@ class BuildSource:
             table = table.filter(pc.equal(table["tenant_id"], tenant_id))
         return table
 
-    def read_known(self) -> dict[str, list[str]]:
-        """Every tenant's SKUs (with a draft or not), ascending."""
+    def read_known(self) -> dict[str, pa.Array]:
+        """Every tenant's SKU ids (with a draft or not), ascending, as Arrow arrays:
+        no Python object a SKU until one is needed."""
         skus = pq.ParquetFile(self.folder / SKUS_FILE).read(
             columns=["tenant_id", "sku_id"], use_threads=False
         )
         skus = skus.sort_by([("tenant_id", "ascending"), ("sku_id", "ascending")])
-        names = skus["sku_id"].to_pylist()
-        known: dict[str, list[str]] = {name: [] for name in self.tenants}
+        names = skus["sku_id"].combine_chunks()
+        known = {name: names.slice(0, 0) for name in self.tenants}
         for tenant_id, start, count in runs(skus["tenant_id"]):
-            known.setdefault(tenant_id, []).extend(names[start : start + count])
+            known[tenant_id] = names.slice(start, count)
         return known
 
 
@@ -182,7 +183,7 @@ class Generation:
         copy: LocalCopy,
         mode: LoadMode,
         cutoff: dt.date,
-        known: Mapping[str, list[str]],
+        known: Mapping[str, pa.Array],
     ) -> None:
         self.number = number
         self.source = source
@@ -191,11 +192,14 @@ class Generation:
         self.mode = mode
         self.cutoff = cutoff
         self.created_at = time.monotonic()
-        # A tenant's SKUs: a frozenset, or once preloaded the rows' own index.
-        self.directory: dict[str, Collection[str]] = {
-            name: frozenset(skus) for name, skus in known.items()
-        }
-        self.directory_bytes = sum(len(skus) for skus in known.values()) * DIRECTORY_BYTES
+        self.known = dict(known)
+        # A tenant's SKUs, answering negative look-ups: on demand a frozenset held
+        # for every tenant; preloaded, each tenant's rows' own index.
+        self.directory: dict[str, Collection[str]] = {}
+        self.directory_bytes: int = sum(int(skus.nbytes) for skus in known.values())
+        if mode == "on_demand":
+            self.directory = {name: frozenset(skus.to_pylist()) for name, skus in known.items()}
+            self.directory_bytes += sum(len(skus) for skus in known.values()) * DIRECTORY_BYTES
         self.resident: OrderedDict[str, TenantRows] = OrderedDict()
         self.loading: dict[str, asyncio.Task[TenantRows]] = {}
         if mode == "on_demand":
@@ -222,10 +226,7 @@ class Generation:
 
     def _copied(self, tenant_id: str) -> tuple[TenantRows, dt.date] | None:
         return self.copy.read(
-            tenant_id,
-            self.source.codes[tenant_id],
-            self.directory[tenant_id],
-            self.cutoff,
+            tenant_id, self.source.codes[tenant_id], self.known[tenant_id], self.cutoff
         )
 
     def read_tenant(self, tenant_id: str) -> TenantRows:
@@ -245,7 +246,7 @@ class Generation:
             return found[0]
         if found is None:
             rows = encode_tenant(
-                tenant_id, self.source.read_tenant(tenant_id), self.directory[tenant_id]
+                tenant_id, self.source.read_tenant(tenant_id), self.known[tenant_id]
             )
         else:
             rows = found[0]
@@ -263,7 +264,4 @@ class Generation:
         """Hold a loaded tenant; in a preloaded generation its SKUs are the directory."""
         self.resident[tenant_id] = rows
         if self.mode == "preload":
-            previous = self.directory.get(tenant_id)
-            if isinstance(previous, frozenset):
-                self.directory_bytes -= len(previous) * DIRECTORY_BYTES
             self.directory[tenant_id] = rows.codes

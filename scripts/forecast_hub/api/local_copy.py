@@ -19,7 +19,6 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from forecast_hub.api.tenant_rows import TenantRows, labels
+from forecast_hub.api.tenant_rows import TenantRows, labels, without_draft
 
 log = logging.getLogger("forecast_hub.api.cache")
 
@@ -77,14 +76,14 @@ def _columns(rows: pa.RecordBatch) -> dict[str, npt.NDArray[Any]]:
 
 
 def _rows_of(
-    tenant_id: str, rows: pa.RecordBatch, skus: pa.RecordBatch, known: Iterable[str]
+    tenant_id: str, rows: pa.RecordBatch, skus: pa.RecordBatch, known: pa.Array
 ) -> TenantRows:
     columns = _columns(rows)
     has_interval = "lower_qty" in columns and "upper_qty" in columns
     return TenantRows(
         tenant_id,
         skus.column("sku_id").to_pylist(),
-        known,
+        without_draft(known, skus.column("sku_id")),
         columns["key"],
         columns["step"],
         columns["draft_qty"],
@@ -127,7 +126,7 @@ class LocalCopy:
         self,
         tenant_id: str,
         code: int,
-        known: Iterable[str],
+        known: pa.Array,
         not_after: dt.date,
     ) -> tuple[TenantRows, dt.date] | None:
         """The tenant's copied rows and their cutoff; None when there is no usable copy."""

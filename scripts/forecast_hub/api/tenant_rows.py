@@ -130,6 +130,7 @@ class TenantRows:
         "_dates",
         "_keys",
         "_offsets",
+        "_quantities",
         "built_at",
         "codes",
         "draft_qty",
@@ -178,6 +179,7 @@ class TenantRows:
         bounds = np.arange(len(sku_order) + 1, dtype=np.int64) << SKU_SHIFT
         self.offsets: Ints = np.searchsorted(keys, bounds).astype(np.int64)
         self._keys = keys.data
+        self._quantities = draft_qty.data
         self._offsets = self.offsets.data
         self._date_base, self._dates = _date_table(keys, self.offsets)
         # Per SKU: NO_GAPS, SOME_GAPS or ALL_GAPS (its rows then need None, not NaN).
@@ -224,7 +226,7 @@ class TenantRows:
         twin = copy.copy(self)
         twin.keys, twin.step, twin.draft_qty = columns["key"], columns["step"], columns["draft_qty"]
         twin.lower_qty, twin.upper_qty = columns.get("lower_qty"), columns.get("upper_qty")
-        twin._keys = twin.keys.data
+        twin._keys, twin._quantities = twin.keys.data, twin.draft_qty.data
         return twin
 
     # -- reads ----------------------------------------------------------------------
@@ -256,7 +258,15 @@ class TenantRows:
     def draft_qty_of(self, sku_id: str, date: dt.date) -> float | None:
         """The draft quantity of one SKU and date, or None."""
         index = self.row_of(sku_id, date)
-        return None if index is None else float(self.draft_qty[index])
+        return None if index is None else self._quantities[index]
+
+    def rows_of(
+        self, sku_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> range:
+        """The rows of the SKU's draft from start to end (inclusive), to slice the
+        columns with; empty for a SKU without one."""
+        code = self.codes.get(sku_id, -1)
+        return range(0) if code < 0 else range(*self._bounds(code, start, end))
 
     def has_date(self, sku_id: str, date: dt.date) -> bool:
         return self.row_of(sku_id, date) is not None
@@ -366,6 +376,16 @@ def labels(values: pa.Array | pa.ChunkedArray) -> list[str | None]:
     return list(map(names.__getitem__, pc.fill_null(encoded.indices, -1).to_numpy().tolist()))
 
 
+def without_draft(known: pa.Array | Iterable[str], drafted: pa.Array) -> list[str]:
+    """The ids of ``known`` not in ``drafted``, made as Python objects only for those."""
+    if not isinstance(known, pa.Array):
+        known = pa.array(list(known), pa.string())
+    if len(known) == 0:
+        return []
+    missing = pc.invert(pc.is_in(known, value_set=drafted))
+    return [str(sku) for sku in known.filter(missing).to_pylist()]
+
+
 def _series_starts(skus: pa.Array) -> tuple[list[str], Ints]:
     """The SKU of each run of equal ids, and the run's first row."""
     if len(skus) == 0:
@@ -375,13 +395,14 @@ def _series_starts(skus: pa.Array) -> tuple[list[str], Ints]:
     return skus.take(pa.array(starts)).to_pylist(), starts
 
 
-def encode_tenant(tenant_id: str, draft: pa.Table, known: Iterable[str]) -> TenantRows:
+def encode_tenant(tenant_id: str, draft: pa.Table, known: pa.Array | Iterable[str]) -> TenantRows:
     """One tenant's published rows (sorted by SKU and date) in columns.
 
-    ``known`` are the tenant's SKUs, with or without a draft. A draft that is
-    not sorted is sorted here; two rows of one SKU and date are a ValueError.
+    ``known`` are the tenant's SKU ids, with or without a draft. A draft that
+    is not sorted is sorted here; two rows of one SKU and date are a ValueError.
     """
-    sku_order, starts = _series_starts(draft["sku_id"].combine_chunks())
+    sku_column = draft["sku_id"].combine_chunks()
+    sku_order, starts = _series_starts(sku_column)
     if any(a >= b for a, b in itertools.pairwise(sku_order)):
         draft = draft.sort_by([("sku_id", "ascending"), ("forecast_date", "ascending")])
         return encode_tenant(tenant_id, draft, known)
@@ -395,6 +416,7 @@ def encode_tenant(tenant_id: str, draft: pa.Table, known: Iterable[str]) -> Tena
         draft = draft.sort_by([("sku_id", "ascending"), ("forecast_date", "ascending")])
         return encode_tenant(tenant_id, draft, known)
     take = pa.array(starts)
+    extra = without_draft(known, sku_column.take(take))
     methods = labels(draft["method"].combine_chunks().take(take))
     built = pc.cast(draft["built_at"].combine_chunks().take(take), pa.int64())
     has_interval = "lower_qty" in draft.column_names and "upper_qty" in draft.column_names
@@ -404,7 +426,7 @@ def encode_tenant(tenant_id: str, draft: pa.Table, known: Iterable[str]) -> Tena
     return TenantRows(
         tenant_id,
         sku_order,
-        known,
+        extra,
         keys,
         _small_ints(draft["step"].combine_chunks().to_numpy()),
         _floats(draft["draft_qty"]),

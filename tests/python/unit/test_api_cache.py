@@ -357,4 +357,9 @@ def test_columns_answer_every_window_and_point_like_the_rows(tmp_path: Path) -> 
         for date, _, qty in expected:
             index = tenant.row_of(sku, date)
             assert index is not None and tenant.draft_qty[index] == qty
+            assert tenant.draft_qty_of(sku, date) == qty
+        span = tenant.rows_of(sku, low, high)
+        assert tenant.draft_qty[span.start : span.stop].tolist() == [e[2] for e in window]
         assert not tenant.has_date(sku, expected[-1][0] + dt.timedelta(days=1))
+        assert tenant.draft_qty_of(sku, expected[-1][0] + dt.timedelta(days=1)) is None
+    assert tenant.rows_of("nothing") == range(0)
