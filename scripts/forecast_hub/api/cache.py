@@ -54,6 +54,9 @@ log = logging.getLogger("forecast_hub.api.cache")
 
 CacheMode = Literal["auto", "preload", "on_demand"]
 MIB = 1024 * 1024
+# A build that could not be loaded is tried again after this long (or the
+# reload period, if shorter); a newer build is tried at once.
+RETRY_SECONDS = 30.0
 
 
 def utc_today() -> dt.date:
@@ -161,6 +164,7 @@ class ForecastCache:
         self.generation: Generation | None = None
         self.error: str | None = None
         self.failed_build: str | None = None
+        self.failed_at = 0.0
         self.last_reload = time.monotonic()
         self._numbers = itertools.count(1)
 
@@ -240,6 +244,8 @@ class ForecastCache:
 
     def install(self, generation: Generation) -> None:
         """Serve ``generation`` from now on; the old one lives while requests hold it."""
+        if self.generation is not None:
+            self.generation.retired = True
         self.generation = generation
         self.error = None
         self.failed_build = None
@@ -260,9 +266,13 @@ class ForecastCache:
         if build_id is None:
             return None
         current = self.generation
-        elapsed = time.monotonic() - self.last_reload >= self.config.reload_seconds
+        now = time.monotonic()
+        elapsed = now - self.last_reload >= self.config.reload_seconds
         if current is None or current.build_id != build_id:
-            return build_id if build_id != self.failed_build or elapsed else None
+            retry = min(RETRY_SECONDS, self.config.reload_seconds)
+            if build_id == self.failed_build and now - self.failed_at < retry:
+                return None
+            return build_id
         if elapsed and max(self.today(), current.publication.published_at.date()) > current.cutoff:
             return build_id
         if elapsed:
@@ -272,6 +282,7 @@ class ForecastCache:
     def _failed(self, build_id: str, error: BaseException) -> None:
         self.error = f"could not load build {build_id}: {error}"
         self.failed_build = build_id
+        self.failed_at = time.monotonic()
         self.stats.count("reload_failures")
         log.warning("forecast cache: %s", self.error)
 
@@ -422,4 +433,5 @@ class ForecastCache:
             "bytes": 0 if generation is None else generation.nbytes,
             "budget_bytes": self.config.max_bytes,
             "hit_rate": None if hit_rate is None else round(hit_rate, 4),
+            "error": self.error,
         }

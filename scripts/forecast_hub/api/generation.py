@@ -202,6 +202,8 @@ class Generation:
             self.directory_bytes += sum(len(skus) for skus in known.values()) * DIRECTORY_BYTES
         self.resident: OrderedDict[str, TenantRows] = OrderedDict()
         self.loading: dict[str, asyncio.Task[TenantRows]] = {}
+        # Set once the next generation serves: its copy is pruned, none is written.
+        self.retired = False
         if mode == "on_demand":
             source.open_draft()
 
@@ -251,8 +253,8 @@ class Generation:
         else:
             rows = found[0]
         kept = rows.retained(self.publication.published_at.date(), self.cutoff)
-        if found is not None and kept is rows:
-            return rows
+        if (found is not None and kept is rows) or self.retired:
+            return kept
         code = self.source.codes[tenant_id]
         if self.copy.write(code, self.cutoff, kept):
             mapped = self.copy.mapped(code, self.cutoff)

@@ -123,7 +123,8 @@ class Health(BaseModel):
     storage: dict[str, Any]
     draft: dict[str, Any] | None
     cache: dict[str, Any] = Field(
-        description="mode, generation, build_id, tenants_held, rows, bytes, budget_bytes, hit_rate."
+        description="mode, generation, build_id, tenants_held, rows, bytes, budget_bytes,"
+        " hit_rate, error."
     )
     persistence: dict[str, Any]
 

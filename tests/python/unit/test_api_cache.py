@@ -247,7 +247,7 @@ def test_a_build_that_cannot_be_loaded_leaves_the_last_one_served(tmp_path: Path
     assert cache.current() is served
     assert cache.error is not None and broken.build_id in cache.error
     assert cache.stats.reload_failures == 1
-    assert not cache.refresh_now()  # not tried again before the reload period
+    assert not cache.refresh_now()  # not tried again at once
     assert cache.stats.reload_failures == 1
 
     empty = _cache(tmp_path / "elsewhere")
