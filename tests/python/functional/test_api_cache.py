@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pyarrow as pa
 import pytest
+from api_backends import free_port
 from prometheus_client.parser import text_string_to_metric_families
-from test_api_server import free_port
 
 from conftest import subprocess_env
 from forecast_hub.api.snapshot import publish_snapshot
