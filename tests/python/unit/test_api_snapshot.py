@@ -163,3 +163,62 @@ def test_a_drafted_sku_missing_from_the_sku_table_is_still_known(tmp_path: Path)
     ]
     t1 = _tenant(serving, "t1")
     assert t1 is not None and t1.knows_sku("b")
+
+
+def _reader(table: pa.Table, rows_per_batch: int) -> pa.RecordBatchReader:
+    """The table sorted as the publishing model has DuckDB sort it, in small batches."""
+    keys = [name for name in ("tenant_id", "sku_id", "forecast_date") if name in table.schema.names]
+    ordered = table.sort_by([(name, "ascending") for name in keys])
+    return pa.RecordBatchReader.from_batches(
+        ordered.schema, ordered.to_batches(max_chunksize=rows_per_batch)
+    )
+
+
+def test_a_streamed_draft_keeps_tenants_in_their_own_row_groups(tmp_path: Path) -> None:
+    rows = [
+        ("t1", "a", dt.date(2025, 3, 3), 1),
+        ("t1", "a", dt.date(2025, 3, 10), 2),
+        ("t1", "a", dt.date(2025, 3, 17), 3),
+        ("t1", "b", dt.date(2025, 3, 10), 1),
+        ("t1", "b", dt.date(2025, 3, 17), 2),
+        ("t2", "a", dt.date(2025, 3, 3), 1),
+    ]
+    draft = pa.table(
+        {
+            "tenant_id": [r[0] for r in rows],
+            "sku_id": [r[1] for r in rows],
+            "forecast_date": [r[2] for r in rows],
+            "step": pa.array([r[3] for r in rows], pa.int32()),
+            "draft_qty": [float(r[3]) for r in rows],
+            "method": ["naive"] * len(rows),
+            "built_at": [BUILT_AT] * len(rows),
+        }
+    )
+    # Batches of 2: SKU a of t1 spans the first two, b the last two, t2 shares the last.
+    serving = tmp_path / "serving"
+    publication = publish_snapshot(serving, _reader(draft, 2), _reader(_skus(), 3))
+    assert (publication.draft_rows, publication.sku_rows) == (6, 4)
+    assert publication.tenants is not None
+    file = pq.ParquetFile(serving / publication.build_id / DRAFT_FILE)
+    assert file.metadata.num_row_groups == 4
+    for tenant_id, count, series_count in (("t1", 5, 2), ("t2", 1, 1)):
+        part = publication.tenants[tenant_id]
+        assert (part.draft_rows, part.series) == (count, series_count)
+        read = file.read_row_groups(list(part.row_groups))
+        assert set(read["tenant_id"].to_pylist()) == {tenant_id}
+        assert read.num_rows == count
+    t1 = _tenant(serving, "t1")
+    assert t1 is not None
+    series = t1.series("a")
+    assert series is not None
+    assert series.dates == [dt.date(2025, 3, 3), dt.date(2025, 3, 10), dt.date(2025, 3, 17)]
+    assert series.draft_qty == [1.0, 2.0, 3.0]
+
+
+def test_a_method_that_differs_across_two_batches_is_not_published(tmp_path: Path) -> None:
+    draft = _draft(3.0).set_column(5, "method", pa.array(["naive", "naive", "ses", "naive"]))
+    # Sorted: t1 a 03-03 (ses), t1 a 03-10 (naive) | t1 b, t2 a: SKU a spans the batches.
+    with pytest.raises(ValueError, match="method differs within SKU a of tenant t1"):
+        publish_snapshot(tmp_path, _reader(draft, 1), _reader(_skus(), 4))
+    assert current_build_id(tmp_path) is None
+    assert not any(tmp_path.iterdir())  # the staging folder is removed
