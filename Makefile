@@ -16,7 +16,7 @@ export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 DEMO_ARGS ?= --tenants 3 --skus 120 --locations 8 --days 550 --seed 7
 
 .PHONY: help setup demo serve test unit lint typecheck format docs bench bench-api bench-objectstore \
-	bench-scale clean
+	bench-scale bench-cache clean
 
 help:  ## list the targets (the default)
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -113,6 +113,10 @@ SCALE_SIZES ?= 20M,50M,200M
 SCALE_DATA ?= /tmp/scale-data
 bench-scale: $(STAMP)  ## time and memory of every step at 20M, 50M and 200M rows
 	$(BIN)/python benchmarks/scale.py --sizes $(SCALE_SIZES) --work $(SCALE_DATA)
+
+# The forecast cache against littletable and the tuple loader it replaced (1M rows).
+bench-cache: $(STAMP)  ## the API's forecast cache: memory, reads, warm start, HTTP p99
+	$(BIN)/python benchmarks/cache_bench.py --work $(DATA)/bench-cache
 
 clean:  ## remove ./data and dbt's build folders
 	rm -rf $(DATA) target logs dbt_packages .pytest_cache .ruff_cache

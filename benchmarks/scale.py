@@ -166,10 +166,12 @@ def commands(data_dir: Path, tenants: int) -> dict[str, list[str]]:
     sizes = ["--skus", str(SKUS), "--locations", str(LOCATIONS), "--days", str(DAYS)]
     load = (
         "import sys; from pathlib import Path;"
-        " from forecast_hub.api.snapshot import current_build_id, load_snapshot;"
-        " serving = Path(sys.argv[1]) / 'serving'; build = current_build_id(serving);"
-        " snapshot = load_snapshot(serving, build);"
-        " print(build, snapshot.publication.draft_rows, 'draft rows')"
+        " from forecast_hub.api.cache import CacheConfig, ForecastCache;"
+        " serving = Path(sys.argv[1]) / 'serving';"
+        " config = CacheConfig(serving.parent / 'cache', 1 << 40, 'preload');"
+        " cache = ForecastCache(serving, config);"
+        " assert cache.refresh_now(), cache.error; generation = cache.current();"
+        " print(generation.build_id, generation.rows, 'draft rows')"
     )
     return {
         "generate": [

@@ -12,8 +12,10 @@ what was published.
 
 Bound: DuckDB sorts the draft (within the build's memory limit, spilling
 past it) and hands it over as Arrow record batches of BATCH_ROWS rows,
-each written to Parquet before the next is read; Python never holds the
-whole draft or dim_sku.
+each written to Parquet before the next is read, a tenant's rows in row
+groups of their own (the API's cache reads one tenant without the others).
+Python never holds the whole draft: only dim_sku (one row per SKU) and
+each series' key.
 """
 
 from typing import Any

@@ -146,18 +146,18 @@ class Settings:
     seconds. Read by `serve`."""
 
     cache_max_mb: int = 512
-    """FORECAST_HUB_CACHE_MAX_MB: the memory the API's forecast cache may use. Validated
-    here; no command reads it yet (the API holds the whole draft)."""
+    """FORECAST_HUB_CACHE_MAX_MB: the memory the API's forecast cache may use, read by
+    `serve`."""
 
     cache_reload_seconds: float = 3600.0
     """FORECAST_HUB_CACHE_RELOAD_SECONDS: how often the cache looks for a newer build
-    besides being told by a publish. Validated here; no command reads it yet (the API
-    polls the CURRENT pointer every half second)."""
+    besides being told by a publish (it also drops the periods passed since), read by
+    `serve`."""
 
     cache_mode: CacheMode = "auto"
     """FORECAST_HUB_CACHE_MODE: preload (the whole draft), on_demand (tenants loaded
     when asked for, least recently used evicted) or auto (preload when the draft fits
-    in FORECAST_HUB_CACHE_MAX_MB). Validated here; no command reads it yet."""
+    in FORECAST_HUB_CACHE_MAX_MB), read by `serve`."""
 
     postgres_host: str | None = None
     """FORECAST_HUB_POSTGRES_HOST: the postgres target's server, read by `land`,

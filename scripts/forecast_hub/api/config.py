@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from forecast_hub.api.cache import MIB, CacheConfig
 from forecast_hub.errors import UserError
 from forecast_hub.hybrid.store import edits_store_path
 from forecast_hub.settings import EditsDurability, Settings, WarehouseTarget
@@ -24,6 +25,11 @@ DEFAULT_PAGE_ROWS = 1_000
 def serving_dir(settings: Settings) -> Path:
     """Published drafts: one read-only folder per build, and the CURRENT pointer."""
     return settings.data_dir / "serving"
+
+
+def cache_dir(settings: Settings) -> Path:
+    """The forecast cache's local copy of the served build (rebuilt from serving/)."""
+    return settings.data_dir / "cache"
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,12 @@ class ApiConfig:
     target: WarehouseTarget = "duckdb"
     edits_store_url: str = "sqlite"
     snowflake: SnowflakeSettings | None = None
+    # None: a cache folder beside serving/, with the default budget and mode.
+    cache_config: CacheConfig | None = field(default=None)
+
+    @property
+    def cache(self) -> CacheConfig:
+        return self.cache_config or CacheConfig(copy_dir=self.serving_dir.parent / "cache")
 
     @classmethod
     def from_settings(cls, settings: Settings, target: WarehouseTarget = "duckdb") -> ApiConfig:
@@ -78,4 +90,10 @@ class ApiConfig:
             target=target,
             edits_store_url=settings.edits_store,
             snowflake=snowflake,
+            cache_config=CacheConfig(
+                copy_dir=cache_dir(settings),
+                max_bytes=settings.cache_max_mb * MIB,
+                mode=settings.cache_mode,
+                reload_seconds=settings.cache_reload_seconds,
+            ),
         )

@@ -9,6 +9,8 @@ this function on the same random data and compares every row.
 - A removed edit is no edit: the draft shows, with no manual fields.
 - ``is_manual`` says ``forecast_qty`` is the planner's value: there is a
   live edit and manual edits are shown.
+- Where the build publishes the draft's interval, each row carries it
+  (``lower_qty``, ``upper_qty``) as drafted, edited or not.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from forecast_hub.api.edits import StoredEdit
-from forecast_hub.api.snapshot import SkuSeries
+from forecast_hub.api.tenant_rows import SkuSeries
 
 
 def merge_series(
@@ -28,38 +30,36 @@ def merge_series(
     show_manual: bool,
     indexes: range,
 ) -> list[dict[str, Any]]:
-    rows = []
-    for index in indexes:
-        date = series.dates[index]
-        draft_qty = series.draft_qty[index]
-        edit = edits.get((sku_id, date))
-        if edit is not None and not edit.is_removed:
-            is_manual = show_manual
-            rows.append(
-                {
-                    "sku_id": sku_id,
-                    "forecast_date": date,
-                    "draft_qty": draft_qty,
-                    "manual_qty": edit.manual_qty,
-                    "forecast_qty": edit.manual_qty if is_manual else draft_qty,
-                    "is_manual": is_manual,
-                    "method": series.method,
-                    "edited_by": edit.edited_by,
-                    "edited_at": edit.edited_at,
-                }
-            )
-        else:
-            rows.append(
-                {
-                    "sku_id": sku_id,
-                    "forecast_date": date,
-                    "draft_qty": draft_qty,
-                    "manual_qty": None,
-                    "forecast_qty": draft_qty,
-                    "is_manual": False,
-                    "method": series.method,
-                    "edited_by": None,
-                    "edited_at": None,
-                }
-            )
+    first, stop = indexes.start, indexes.stop
+    dates = series.dates[first:stop]
+    method = series.method
+    rows = [
+        {
+            "sku_id": sku_id,
+            "forecast_date": date,
+            "draft_qty": draft_qty,
+            "manual_qty": None,
+            "forecast_qty": draft_qty,
+            "is_manual": False,
+            "method": method,
+            "edited_by": None,
+            "edited_at": None,
+        }
+        for date, draft_qty in zip(dates, series.draft_qty[first:stop], strict=True)
+    ]
+    if edits:
+        for row, date in zip(rows, dates, strict=True):
+            edit = edits.get((sku_id, date))
+            if edit is not None and not edit.is_removed:
+                row["manual_qty"] = edit.manual_qty
+                if show_manual:
+                    row["forecast_qty"] = edit.manual_qty
+                row["is_manual"] = show_manual
+                row["edited_by"] = edit.edited_by
+                row["edited_at"] = edit.edited_at
+    lower, upper = series.lower_qty, series.upper_qty
+    if lower is not None and upper is not None:
+        for row, low, high in zip(rows, lower[first:stop], upper[first:stop], strict=True):
+            row["lower_qty"] = low
+            row["upper_qty"] = high
     return rows

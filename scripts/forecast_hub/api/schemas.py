@@ -37,6 +37,14 @@ class ForecastRow(BaseModel):
     method: str
     edited_by: str | None
     edited_at: dt.datetime | None
+    lower_qty: float | None = Field(
+        default=None,
+        description="The draft's prediction interval, low end; only where the build has one.",
+    )
+    upper_qty: float | None = Field(
+        default=None,
+        description="The draft's prediction interval, high end; only where the build has one.",
+    )
 
 
 class ForecastPage(BaseModel):
@@ -115,6 +123,10 @@ class Health(BaseModel):
     backend: Literal["embedded", "postgresql", "emulator", "snowflake"]
     storage: dict[str, Any]
     draft: dict[str, Any] | None
+    cache: dict[str, Any] = Field(
+        description="mode, generation, build_id, tenants_held, rows, bytes, budget_bytes,"
+        " hit_rate, error."
+    )
     persistence: dict[str, Any]
 
 

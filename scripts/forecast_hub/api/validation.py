@@ -12,13 +12,12 @@ import datetime as dt
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 
 from forecast_hub.api.edits import EditRequest
 from forecast_hub.api.errors import bad_request, invalid, too_large
-from forecast_hub.api.snapshot import TenantDraft
 
 MAX_QTY = 1e9
 MAX_REASON_CHARS = 500
@@ -26,6 +25,14 @@ MAX_SKU_CHARS = 200
 MAX_VERSION = 2**63 - 1
 EDIT_FIELDS = frozenset({"sku_id", "forecast_date", "qty", "reason", "expected_version"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class DraftLookup(Protocol):
+    """What edits are checked against: the tenant's SKUs and each one's horizon."""
+
+    def knows_sku(self, sku_id: str) -> bool: ...
+
+    def has_date(self, sku_id: str, date: dt.date) -> bool: ...
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -78,7 +85,7 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
-def _check_edit(raw: Any, draft: TenantDraft) -> tuple[EditRequest | None, list[dict[str, str]]]:
+def _check_edit(raw: Any, draft: DraftLookup) -> tuple[EditRequest | None, list[dict[str, str]]]:
     """One edit: every problem with it, or the edit if there is none."""
     problems: list[dict[str, str]] = []
 
@@ -95,7 +102,7 @@ def _check_edit(raw: Any, draft: TenantDraft) -> tuple[EditRequest | None, list[
     known_sku: str | None = None
     if not isinstance(sku_id, str) or not sku_id:
         problem("sku_id", "required", "sku_id is a non-empty string")
-    elif sku_id not in draft.known_skus:
+    elif not draft.knows_sku(sku_id):
         problem("sku_id", "unknown_sku", "no such SKU for this tenant")
     else:
         known_sku = sku_id
@@ -103,10 +110,8 @@ def _check_edit(raw: Any, draft: TenantDraft) -> tuple[EditRequest | None, list[
     date = parse_date(raw.get("forecast_date"))
     if date is None:
         problem("forecast_date", "not_a_date", "forecast_date is a date YYYY-MM-DD")
-    elif known_sku is not None:
-        series = draft.series.get(known_sku)
-        if series is None or not series.has_date(date):
-            problem("forecast_date", "not_in_horizon", "not a date of this SKU's forecast horizon")
+    elif known_sku is not None and not draft.has_date(known_sku, date):
+        problem("forecast_date", "not_in_horizon", "not a date of this SKU's forecast horizon")
 
     qty = raw.get("qty")
     if isinstance(qty, bool) or not isinstance(qty, int | float):
@@ -141,7 +146,7 @@ def _check_edit(raw: Any, draft: TenantDraft) -> tuple[EditRequest | None, list[
     return EditRequest(known_sku, date, float(qty), reason, expected), problems
 
 
-def parse_edits(body: bytes, max_edits: int, draft: TenantDraft) -> list[EditRequest]:
+def parse_edits(body: bytes, max_edits: int, draft: DraftLookup) -> list[EditRequest]:
     """The edits of a PUT, or an ApiError naming every bad one."""
     document = parse_json(body)
     if not isinstance(document, dict) or not isinstance(document.get("edits"), list):

@@ -1,5 +1,6 @@
-"""`serve` with an object store: a warm start from the bucket, the store failing and
-coming back, fencing over HTTP, SIGTERM in async durability, `edits persist`.
+"""`serve` with an object store: a warm start from the bucket, a newer build fetched
+and served by the forecast cache, a restart from the cache's local copy, the store
+failing and coming back, fencing over HTTP, SIGTERM in async durability, `edits persist`.
 
 The draft is published with publish_snapshot, as the dbt model does, from the
 small hand-made table of test_api_server.py.
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pyarrow as pa
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from s3_support import FaultProxy, MotoServer, free_port, s3_env
 from test_api_server import DATES, TENANT_SKUS
 
@@ -174,6 +176,69 @@ def test_an_api_on_an_empty_folder_serves_the_draft_from_the_bucket_alone(
         assert current_build_id(tmp_path / "elsewhere" / "serving") == publication.build_id
     finally:
         warm.stop()
+
+
+def _copy_files(folder: Path, build_id: str) -> dict[str, tuple[int, int]]:
+    """The cache's local copy of a build: each file's inode and modification time."""
+    return {
+        path.name: (path.stat().st_ino, path.stat().st_mtime_ns)
+        for path in sorted((folder / "cache" / build_id).glob("*.arrow"))
+    }
+
+
+def _metrics(api: Api) -> dict[str, float]:
+    answer = api.client.get("/metrics")
+    assert answer.status_code == 200
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+        if not sample.labels
+    }
+
+
+def _quantities(scale: float) -> set[float]:
+    """The draft quantities of draft_tables(scale)."""
+    return {scale * (k + 1) for k in range(len(DATES))}
+
+
+def test_a_newer_build_in_the_bucket_is_served_and_a_restart_maps_the_local_copy(
+    tmp_path: Path, bucket: str, moto: MotoServer
+) -> None:
+    first = publish_snapshot(tmp_path / "a", *draft_tables(), object_store=ObjectStore(bucket))
+    folder = tmp_path / "api"
+    api = Api(folder, moto.url, bucket, FORECAST_HUB_CACHE_RELOAD_SECONDS="1")
+    try:
+        assert api.client.get("/healthz").json()["cache"]["build_id"] == first.build_id
+        assert {row["draft_qty"] for row in api.forecast()} == _quantities(1.0)
+        assert _copy_files(folder, first.build_id)  # the warm start's Arrow IPC copy
+        second = publish_snapshot(
+            tmp_path / "b", *draft_tables(3.0), object_store=ObjectStore(bucket)
+        )
+        deadline = time.monotonic() + 30
+        while {row["draft_qty"] for row in api.forecast()} != _quantities(3.0):
+            assert time.monotonic() < deadline, api.log()  # fetched at the reload period
+            time.sleep(0.2)
+        cache = api.client.get("/healthz").json()["cache"]
+        assert cache["build_id"] == second.build_id and cache["mode"] == "preload"
+        assert api.edit(5.0).status_code == 200
+        metrics = _metrics(api)
+        assert metrics["forecast_hub_cache_reloads_total"] >= 2
+        assert metrics["forecast_hub_persistence_uploads_total"] >= 1
+        assert metrics["forecast_hub_persistence_fenced"] == 0
+        assert not (folder / "cache" / first.build_id).exists()  # the old copy pruned
+        copied = _copy_files(folder, second.build_id)
+        assert copied
+    finally:
+        api.stop()
+    again = Api(folder, moto.url, bucket)
+    try:
+        rows = again.forecast()
+        assert {row["draft_qty"] for row in rows} == _quantities(3.0)
+        assert next(r["manual_qty"] for r in rows if r["sku_id"] == SKU and r["is_manual"]) == 5.0
+        assert _copy_files(folder, second.build_id) == copied  # mapped, not written again
+    finally:
+        again.stop()
 
 
 def test_two_builds_cannot_interleave_their_pointer(tmp_path: Path, bucket: str) -> None:

@@ -23,7 +23,7 @@ import pytest
 
 from forecast_hub.api.edits import EditsStore, StoredEdit
 from forecast_hub.api.merge import merge_series
-from forecast_hub.api.snapshot import SkuSeries
+from forecast_hub.api.tenant_rows import SkuSeries
 from forecast_hub.hybrid import TENANT_DEFAULTS_USER
 from forecast_hub.hybrid.ddl import ddl_files
 

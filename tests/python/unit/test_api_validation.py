@@ -5,17 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pyarrow as pa
 import pytest
 
 from forecast_hub.api.errors import ApiError
-from forecast_hub.api.snapshot import SkuSeries, TenantDraft
+from forecast_hub.api.tenant_rows import encode_tenant
 from forecast_hub.api.validation import parse_edits, parse_limit, parse_prefs
 
-DATES = tuple(dt.date(2025, 3, 3) + dt.timedelta(days=7 * k) for k in range(4))
-DRAFT = TenantDraft(
-    known_skus={"a", "gone"},
-    series={"a": SkuSeries("naive", DATES, (1, 2, 3, 4), (1.0, 2.0, 3.0, 4.0))},
-    sku_order=["a"],
+DATES = [dt.date(2025, 3, 3) + dt.timedelta(days=7 * k) for k in range(4)]
+DRAFT = encode_tenant(
+    "t",
+    pa.table(
+        {
+            "sku_id": ["a"] * 4,
+            "forecast_date": DATES,
+            "step": pa.array([1, 2, 3, 4], pa.int32()),
+            "draft_qty": [1.0, 2.0, 3.0, 4.0],
+            "method": ["naive"] * 4,
+            "built_at": [dt.datetime(2025, 3, 1, 6, 0)] * 4,
+        }
+    ),
+    known={"a", "gone"},
 )
 
 

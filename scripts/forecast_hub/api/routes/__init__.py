@@ -7,8 +7,14 @@ added to ``ROUTERS``.
 
 from fastapi import APIRouter
 
-from forecast_hub.api.routes import edits, forecast, health, prefs
+from forecast_hub.api.routes import edits, forecast, health, metrics, prefs
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, forecast.router, edits.router, prefs.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    metrics.router,
+    forecast.router,
+    edits.router,
+    prefs.router,
+)
 
 __all__ = ["ROUTERS"]

@@ -1,7 +1,11 @@
 """The planners' edits: ``PUT .../edits``, ``DELETE .../edits/{sku}/{date}``, ``GET .../edits/log``.
 
 Writes go through the store's group commit and are acknowledged only once
-durable; a store that cannot commit is a ``503`` (``errors.py``).
+durable; a store that cannot commit is a ``503`` (``errors.py``). On the
+duckdb target edits are checked against one generation of the forecast
+cache; a tenant not held is loaded only when an edit names one of its SKUs
+(an unknown SKU is a ``422`` from the directory alone). On emulator and
+snowflake they are checked against the warehouse's draft of their SKUs.
 """
 
 from __future__ import annotations
@@ -13,14 +17,25 @@ from starlette.responses import Response
 
 from forecast_hub.api import schemas
 from forecast_hub.api.auth import Caller, State, tenant_router
+from forecast_hub.api.cache import DirectoryView, DraftNeeded, UnknownTenant
 from forecast_hub.api.config import DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS
 from forecast_hub.api.cursors import decode_cursor, encode_cursor
-from forecast_hub.api.edits import Applied, Conflict, NothingToRemove, PutEdits, RemoveEdit
+from forecast_hub.api.edits import (
+    Applied,
+    Conflict,
+    EditRequest,
+    NothingToRemove,
+    PutEdits,
+    RemoveEdit,
+)
 from forecast_hub.api.errors import ApiError, bad_request, not_found
+from forecast_hub.api.generation import Generation
 from forecast_hub.api.responses import json_response
+from forecast_hub.api.state import ApiState
 from forecast_hub.api.stores import resolved
 from forecast_hub.api.validation import (
     MAX_SKU_CHARS,
+    DraftLookup,
     check_path_date,
     parse_edits,
     parse_limit,
@@ -73,6 +88,23 @@ def applied_body(result: Applied) -> dict[str, Any]:
     }
 
 
+async def checked_against_cache(
+    state: ApiState, generation: Generation, tenant_id: str, body: bytes
+) -> list[EditRequest]:
+    """The PUT's edits checked against one generation of the cache: the tenant's rows
+    if held, else its directory, loading the rows only when a known SKU needs its dates."""
+    view = state.cache.edit_view(generation, tenant_id)
+    try:
+        return parse_edits(body, state.config.max_edits, view)
+    except DraftNeeded:
+        rows = await state.cache.tenant(generation, tenant_id)
+        return parse_edits(body, state.config.max_edits, rows or UnknownTenant())
+    except ApiError as error:
+        if isinstance(view, DirectoryView) and error.status == 422:
+            state.cache.stats.count("negative_hits")  # refused without a load
+        raise
+
+
 @router.put(
     "/edits",
     response_model=schemas.EditsApplied,
@@ -81,19 +113,20 @@ def applied_body(result: Applied) -> dict[str, Any]:
 )
 async def put_edits(request: Request, caller: Caller, state: State) -> Response:
     """Upsert 1 to 10000 edits, all or nothing; each answer carries its new version."""
-    snapshot = state.require_snapshot() if state.warehouse is None else None
+    generation = state.cache.current() if state.warehouse is None else None
     body = await read_body(request, state.config.max_body_bytes)
-    if snapshot is not None:
-        draft = snapshot.tenant(caller.tenant_id)
-    else:
+    if generation is None:
         assert state.warehouse is not None
         skus = requested_skus(body, state.config.max_edits)
-        draft = await state.warehouse.draft_of(caller.tenant_id, skus)
-    edits = parse_edits(body, state.config.max_edits, draft)
+        draft: DraftLookup = await state.warehouse.draft_of(caller.tenant_id, skus)
+        edits = parse_edits(body, state.config.max_edits, draft)
+    else:
+        edits = await checked_against_cache(state, generation, caller.tenant_id, body)
     result = await state.store.submit(PutEdits(caller.tenant_id, caller.user_id, tuple(edits)))
     if isinstance(result, Conflict):
         raise conflict_error(result)
     assert isinstance(result, Applied)
+    state.metrics.edits.labels("put").inc(len(result.edits))
     return json_response(applied_body(result))
 
 
@@ -106,6 +139,7 @@ async def remove_edit(caller: Caller, state: State, sku_id: str, forecast_date: 
     result = await state.store.submit(RemoveEdit(caller.tenant_id, caller.user_id, sku_id, date))
     if isinstance(result, NothingToRemove):
         raise not_found("there is no edit for this SKU and date")
+    state.metrics.edits.labels("remove").inc()
     return Response(status_code=204)
 
 

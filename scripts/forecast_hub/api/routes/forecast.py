@@ -1,7 +1,8 @@
 """``GET /v1/tenants/{tenant_id}/forecast``: the draft merged with the planners' edits.
 
-On the duckdb target the published draft is merged here with the edits of
-the page (``merge.py``); on emulator and snowflake the warehouse's
+On the duckdb target the page is answered from one generation of the
+forecast cache, taken once, merged here with the edits of the page
+(``merge.py``); on emulator and snowflake the warehouse's
 ``serving.v_forecast`` answers the same page (``stores/snowflake.py``).
 """
 
@@ -24,9 +25,9 @@ from forecast_hub.api.edits import StoredEdit
 from forecast_hub.api.errors import bad_request
 from forecast_hub.api.merge import merge_series
 from forecast_hub.api.responses import json_response
-from forecast_hub.api.snapshot import TenantDraft
 from forecast_hub.api.stores import edits_for_page, resolved
 from forecast_hub.api.stores.pages import PageRequest
+from forecast_hub.api.tenant_rows import TenantRows
 from forecast_hub.api.validation import (
     check_path_date,
     parse_limit,
@@ -50,13 +51,17 @@ class ForecastQuery:
 
 
 def forecast_page(
-    draft: TenantDraft, edits: Mapping[tuple[str, dt.date], StoredEdit], query: ForecastQuery
+    draft: TenantRows | None,
+    edits: Mapping[tuple[str, dt.date], StoredEdit],
+    query: ForecastQuery,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The page's merged rows in (SKU, date) order, and the cursor of the next page."""
+    if draft is None:
+        return [], None
     if query.sku_ids is None:
         order = draft.sku_order
     else:
-        order = sorted({sku for sku in query.sku_ids if sku in draft.series})
+        order = sorted({sku for sku in query.sku_ids if draft.codes.get(sku, -1) >= 0})
     after_sku, after_date = None, None
     if query.cursor is not None:
         after_sku, after_text = decode_cursor(query.cursor, 2)
@@ -66,13 +71,14 @@ def forecast_page(
     limit = query.limit
     rows: list[dict[str, Any]] = []
     for sku_id in order:
-        series = draft.series[sku_id]
         low = query.start
         if sku_id == after_sku and after_date is not None:
             following = after_date + dt.timedelta(days=1)
             low = following if low is None or low < following else low
-        take = series.span(low, query.end)[: limit + 1 - len(rows)]
-        rows.extend(merge_series(sku_id, series, edits, query.show_manual, take))
+        series = draft.series(sku_id, low, query.end, limit + 1 - len(rows))
+        assert series is not None
+        window = range(len(series.dates))
+        rows.extend(merge_series(sku_id, series, edits, query.show_manual, window))
         if len(rows) > limit:
             break
     if len(rows) > limit:
@@ -82,7 +88,7 @@ def forecast_page(
     return rows, None
 
 
-def page_skus(draft: TenantDraft, query: ForecastQuery) -> list[str]:
+def page_skus(draft: TenantRows | None, query: ForecastQuery) -> list[str]:
     """The SKUs a page shows: which edits a store across the network is asked for."""
     rows, _ = forecast_page(draft, {}, query)
     return sorted({row["sku_id"] for row in rows})
@@ -105,7 +111,7 @@ async def read_forecast(
 ) -> Response:
     """The merged forecast: the draft with the planners' edits."""
     tenant_id = caller.tenant_id
-    snapshot = state.require_snapshot() if state.warehouse is None else None
+    generation = state.cache.current() if state.warehouse is None else None
     first = parse_query_date("start", start)
     last = parse_query_date("end", end)
     if first and last and first > last:
@@ -116,7 +122,7 @@ async def read_forecast(
         request = PageRequest(sku_id, first, last, override, page_size, cursor)
         page = await state.warehouse.forecast_page(caller, request)
         return json_response(page.body(tenant_id), headers=page.headers)
-    assert snapshot is not None
+    assert generation is not None
     shown = (
         override
         if override is not None
@@ -130,12 +136,12 @@ async def read_forecast(
         limit=page_size,
         cursor=cursor,
     )
-    draft = snapshot.tenant(tenant_id)
+    draft = await state.cache.tenant(generation, tenant_id, sku_id)
     edits = await edits_for_page(
         state.store, tenant_id, lambda: page_skus(draft, query), first, last
     )
     rows, next_cursor = forecast_page(draft, edits, query)
     return json_response(
         {"tenant_id": tenant_id, "show_manual": shown, "rows": rows, "next_cursor": next_cursor},
-        headers=state.freshness_headers(snapshot, tenant_id),
+        headers=state.freshness_headers(generation, tenant_id),
     )

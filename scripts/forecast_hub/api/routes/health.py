@@ -18,8 +18,8 @@ router = APIRouter()
 
 @router.get("/healthz", response_model=schemas.Health, responses={503: {"model": schemas.Health}})
 async def healthz(state: State) -> Response:
-    """Liveness and readiness: storage, the draft's age, pending persistence."""
-    snapshot = state.snapshot
+    """Liveness and readiness: storage, the draft's age, the cache, pending persistence."""
+    generation = state.cache.generation
     reachable = await resolved(state.store.reachable())
     writer = state.store.writer_alive
     # Only the embedded store with an object store can be overtaken.
@@ -28,13 +28,13 @@ async def healthz(state: State) -> Response:
     reason = None
     if state.warehouse is not None:
         draft, reason = await state.warehouse.draft_health()
-    elif snapshot is not None:
-        built_at = snapshot.publication.built_at
+    elif generation is not None:
+        built_at = generation.publication.built_at
         draft = {
-            "build_id": snapshot.build_id,
+            "build_id": generation.build_id,
             "built_at": built_at,
             "age_seconds": round((dt.datetime.now(dt.UTC) - built_at).total_seconds(), 3),
-            "rows": snapshot.publication.draft_rows,
+            "rows": generation.publication.draft_rows,
         }
     ready = reachable and writer and draft is not None and not fenced
     payload: dict[str, Any] = {
@@ -45,12 +45,13 @@ async def healthz(state: State) -> Response:
             "writer": "running" if writer else "stopped",
         },
         "draft": draft,
+        "cache": state.cache.summary(),
         "persistence": persistence(state),
     }
     if fenced:
         payload["reason"] = "fenced: another instance writes to the object store"
     elif draft is None:
-        payload["reason"] = reason or state.snapshot_error or "no forecast draft published yet"
+        payload["reason"] = reason or state.cache.error or "no forecast draft published yet"
     return json_response(payload, 200 if ready else 503)
 
 

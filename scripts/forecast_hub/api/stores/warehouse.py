@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from forecast_hub.api.cursors import decode_cursor, encode_cursor
 from forecast_hub.api.errors import ApiError, not_ready
 from forecast_hub.api.responses import iso_timestamp
-from forecast_hub.api.snapshot import SkuSeries, TenantDraft
 from forecast_hub.api.stores.pages import ForecastPage, PageRequest
 from forecast_hub.api.stores.snowflake import (
     SQL_DRAFT_INFO,
@@ -36,6 +35,7 @@ from forecast_hub.api.stores.snowflake import (
     SnowflakeEditsStore,
     aware,
 )
+from forecast_hub.api.tenant_rows import SkuSeries
 from forecast_hub.api.tokens import Principal
 from forecast_hub.api.validation import check_path_date
 from forecast_hub.snowflake.pool import SnowflakePool, WarehouseUnavailable
@@ -46,6 +46,21 @@ if TYPE_CHECKING:
 
 DRAFT_INFO_TTL_S = 5.0
 NO_DRAFT_TTL_S = 0.5
+
+
+@dataclass
+class TenantDraft:
+    """Some SKUs of a tenant's draft as the warehouse answered: what a PUT is checked against."""
+
+    known_skus: set[str] = field(default_factory=set)
+    series: dict[str, SkuSeries] = field(default_factory=dict)
+
+    def knows_sku(self, sku_id: str) -> bool:
+        return sku_id in self.known_skus
+
+    def has_date(self, sku_id: str, date: dt.date) -> bool:
+        series = self.series.get(sku_id)
+        return series is not None and series.has_date(date)
 
 
 def page_statement(request: PageRequest, after: tuple[str, dt.date] | None) -> str:
@@ -256,7 +271,6 @@ class Warehouse:
                 steps=tuple(int(row[2]) for row in rows),
                 draft_qty=tuple(float(row[3]) for row in rows),
             )
-        draft.sku_order = sorted(draft.series)
         return draft
 
     async def draft_health(self) -> tuple[dict[str, Any] | None, str | None]:
