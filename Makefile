@@ -46,7 +46,7 @@ serve: $(STAMP)  ## the API over the demo data on 127.0.0.1:8000
 	$(BIN)/forecast-hub serve --host 127.0.0.1 --port 8000
 
 test: lint  ## lint, type-check and the whole test suite
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 unit: $(STAMP)  ## the fast tests only (tests/python/unit)
 	$(BIN)/pytest -q tests/python/unit
