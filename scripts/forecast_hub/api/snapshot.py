@@ -6,6 +6,11 @@ itself publishes the draft (the ``forecast_draft_published`` model) into a
 new folder ``serving/<build_id>/`` and then switches the ``CURRENT`` pointer
 with an atomic rename. A reader sees the old build or the new one, never a
 mix, and the API picks the new one up while it keeps serving.
+
+Beside the draft, a build publishes what the planning page reads (the
+series' history, their accuracy, the SKUs' names and attributes, the
+tenants' grain): one Parquet file per table of ``PAGE_TABLES``, in the same
+folder, so they switch with the draft. ``page_data.py`` reads them.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +33,21 @@ import pyarrow.parquet as pq
 POINTER = "CURRENT"
 KEEP_BUILDS = 3
 DRAFT_COLUMNS = ("tenant_id", "sku_id", "forecast_date", "step", "draft_qty", "method", "built_at")
+# Published when the draft has them: the prediction interval and the methods
+# top3_median combines.
+OPTIONAL_DRAFT_COLUMNS = ("lower_qty", "upper_qty", "members")
 SKU_COLUMNS = ("tenant_id", "sku_id", "is_active", "discontinued_date")
+# The planning page's tables, each published as <name>.parquet sorted by
+# these columns (the readers rely on the order).
+PAGE_TABLES: dict[str, tuple[str, ...]] = {
+    "tenants": ("tenant_id",),
+    "sku_attributes": ("tenant_id", "sku_id"),
+    "series_history": ("tenant_id", "sku_id", "period_date"),
+    "series_accuracy": ("tenant_id", "sku_id", "method"),
+    "tenant_accuracy": ("tenant_id", "method"),
+}
+# Rows per row group of a page table: a reader of one series reads one or two.
+PAGE_ROW_GROUP_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -92,9 +111,37 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def publish_snapshot(serving_dir: Path, draft: pa.Table, skus: pa.Table) -> Publication:
-    """Write a new published build and point CURRENT at it; returns what was published."""
-    draft = draft.select(list(DRAFT_COLUMNS)).sort_by(
+def draft_columns(draft: pa.Table) -> list[str]:
+    """The columns a build publishes: the API's own, and the optional ones the draft has."""
+    present = set(draft.column_names) - set(DRAFT_COLUMNS)
+    extra = [name for name in OPTIONAL_DRAFT_COLUMNS if name in present]
+    return [*DRAFT_COLUMNS, *extra]
+
+
+def _write_page_tables(folder: Path, tables: Mapping[str, pa.Table]) -> None:
+    for name, table in tables.items():
+        ordered = table.sort_by([(column, "ascending") for column in PAGE_TABLES[name]])
+        path = folder / f"{name}.parquet"
+        pq.write_table(ordered, path, row_group_size=PAGE_ROW_GROUP_ROWS)
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def publish_snapshot(
+    serving_dir: Path,
+    draft: pa.Table,
+    skus: pa.Table,
+    page_tables: Mapping[str, pa.Table] | None = None,
+) -> Publication:
+    """Write a new published build and point CURRENT at it; returns what was published.
+
+    ``page_tables`` (names of ``PAGE_TABLES``) are written into the same
+    folder, so the page's data switches with the draft.
+    """
+    unknown = sorted(set(page_tables or {}) - set(PAGE_TABLES))
+    if unknown:
+        raise ValueError(f"not tables of the planning page: {', '.join(unknown)}")
+    draft = draft.select(draft_columns(draft)).sort_by(
         [("tenant_id", "ascending"), ("sku_id", "ascending"), ("forecast_date", "ascending")]
     )
     skus = skus.select(list(SKU_COLUMNS))
@@ -109,6 +156,7 @@ def publish_snapshot(serving_dir: Path, draft: pa.Table, skus: pa.Table) -> Publ
     staging.mkdir()
     _write_parquet(draft, staging / "draft.parquet")
     _write_parquet(skus, staging / "skus.parquet")
+    _write_page_tables(staging, page_tables or {})
     (staging / "publication.json").write_text(json.dumps(publication.to_json()), "utf-8")
     _fsync_dir(staging)
     staging.rename(serving_dir / build_id)
@@ -140,6 +188,20 @@ def current_build_id(serving_dir: Path) -> str | None:
         return None
 
 
+def open_page_table(
+    serving_dir: Path, build_id: str, name: str, read_dictionary: Sequence[str] = ()
+) -> pq.ParquetFile | None:
+    """A page table of a build, memory-mapped (it stays readable once the build is pruned);
+    None when the build did not publish it."""
+    if name not in PAGE_TABLES:
+        raise KeyError(f"{name} is not a table of the planning page")
+    path = serving_dir / build_id / f"{name}.parquet"
+    try:
+        return pq.ParquetFile(pa.memory_map(str(path)), read_dictionary=list(read_dictionary))
+    except FileNotFoundError:
+        return None
+
+
 @dataclass(frozen=True)
 class SkuSeries:
     """One SKU's draft, dates ascending."""
@@ -148,6 +210,9 @@ class SkuSeries:
     dates: tuple[dt.date, ...]
     steps: tuple[int, ...]
     draft_qty: tuple[float, ...]
+    # The prediction interval, where the build publishes one (None otherwise).
+    lower_qty: tuple[float | None, ...] | None = None
+    upper_qty: tuple[float | None, ...] | None = None
 
     def span(self, start: dt.date | None, end: dt.date | None) -> range:
         low = bisect.bisect_left(self.dates, start) if start else 0
@@ -205,6 +270,8 @@ def load_snapshot(serving_dir: Path, build_id: str) -> DraftSnapshot:
             dates=tuple(draft["forecast_date"][start:end]),
             steps=tuple(draft["step"][start:end]),
             draft_qty=tuple(float(qty) for qty in draft["draft_qty"][start:end]),
+            lower_qty=tuple(draft["lower_qty"][start:end]) if "lower_qty" in draft else None,
+            upper_qty=tuple(draft["upper_qty"][start:end]) if "upper_qty" in draft else None,
         )
         start = end
     for tenant in tenants.values():

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from forecast_hub.api.config import ApiConfig
 from forecast_hub.api.edits import EditsStore
 from forecast_hub.api.errors import not_ready
+from forecast_hub.api.page_data import PageDataCache
 from forecast_hub.api.responses import iso_timestamp
 from forecast_hub.api.snapshot import DraftSnapshot, current_build_id, load_snapshot
 from forecast_hub.api.tokens import TokenRegistry
@@ -34,6 +35,7 @@ class ApiState:
         self.store = EditsStore(config.edits_store)
         self.snapshot: DraftSnapshot | None = None
         self.snapshot_error: str | None = None
+        self.page_data = PageDataCache(config.serving_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
