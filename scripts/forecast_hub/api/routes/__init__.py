@@ -7,7 +7,7 @@ added to ``ROUTERS``.
 
 from fastapi import APIRouter
 
-from forecast_hub.api.routes import accuracy, edits, forecast, health, history, prefs, skus
+from forecast_hub.api.routes import accuracy, edits, forecast, health, history, page, prefs, skus
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -17,6 +17,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     skus.router,
     history.router,
     accuracy.router,
+    page.router,
 )
 
 __all__ = ["ROUTERS"]
