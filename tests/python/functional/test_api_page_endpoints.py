@@ -37,15 +37,15 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         server.stop()
 
 
-def _pages(api: Api, resource: str, who: str = "ann", **params) -> list[dict]:
+def _pages(api: Api, resource: str, who: str = "ann", field: str = "rows", **params) -> list[dict]:
     """Every row of a paged endpoint, following next_cursor."""
     rows, cursor = [], None
     while True:
         query = {**params, **({"cursor": cursor} if cursor else {})}
         page = api.get(f"/v1/tenants/{api.tenant(who)}/{resource}", who, params=query)
         assert page.status_code == 200, page.text
-        assert "X-Forecast-Built-At" in page.headers
-        rows += page.json()["rows"]
+        assert field == "entries" or "X-Forecast-Built-At" in page.headers
+        rows += page.json()[field]
         cursor = page.json()["next_cursor"]
         if cursor is None:
             return rows
@@ -140,3 +140,17 @@ def test_forecast_rows_carry_the_drafts_interval(api: Api) -> None:
     assert [(r["lower_qty"], r["draft_qty"], r["upper_qty"]) for r in rows] == [
         ((step + 1) / 2, step + 1, (step + 1) * 2) for step in range(len(DATES))
     ]
+
+
+def test_the_log_of_one_sku_pages_its_entries_only(api: Api) -> None:
+    for n, sku in enumerate(["n-006", "n-007", "n-006", "n-008", "n-006"]):
+        assert api.edit(sku, DATES[n], float(n)).status_code == 200
+    entries = _pages(api, "edits/log", sku_id="n-006", limit=1, field="entries")
+    assert [(e["sku_id"], e["new_qty"]) for e in entries] == [
+        ("n-006", 0.0),
+        ("n-006", 2.0),
+        ("n-006", 4.0),
+    ]
+    assert _pages(api, "edits/log", sku_id="g-001", field="entries") == []
+    everything = _pages(api, "edits/log", field="entries")
+    assert [e for e in everything if e["sku_id"] == "n-006"] == entries
