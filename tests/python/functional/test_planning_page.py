@@ -12,11 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import socket
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser
 from test_api_pipeline import Chain
+from test_api_server import Server, publish_draft
 
 from conftest import subprocess_env
 from forecast_hub.api.tokens import add_token
@@ -306,3 +310,41 @@ def test_the_edit_log_lists_who_when_old_new_and_why(
             f"/v1/tenants/{TENANT}/edits/log", params={"sku_id": sku["sku_id"]}
         ).json()["entries"]
     assert [entry["action"] for entry in entries] == ["upsert", "upsert", "remove"]
+
+
+def test_an_api_without_a_draft_or_with_an_old_one_shows_a_banner_not_a_blank_page(
+    chromium_browser: Browser, tmp_path: Path
+) -> None:
+    """A server with nothing built answers 503; then a draft three days old is published."""
+    token = add_token(tmp_path / "api" / "tokens.json", TENANT, "ann")
+    server = Server(tmp_path)
+    server.start()
+    planner = Planner(chromium_browser, server.url, tmp_path / "page")
+    try:
+        planner.expect_refusal(503)
+        planner.open()
+        planner.page.fill("#tenant", TENANT)
+        planner.page.fill("#token", token)
+        planner.page.click("#sign-in-form button[type=submit]")
+        unavailable = planner.page.locator('.banner[data-cause="unavailable"]')
+        unavailable.wait_for()
+        assert "not available" in unavailable.inner_text()
+        assert "run `dbt build`" in unavailable.inner_text()
+        assert planner.page.locator("#workspace").is_visible()
+        planner.screenshot("no_draft_banner")
+
+        publish_draft(tmp_path, built_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=3))
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{server.url}/healthz").status_code != 200:
+            assert time.monotonic() < deadline, "the server did not pick up the build"
+            time.sleep(0.05)
+        assert planner.search("n-00")[:2] == ["n-001", "n-002"]
+        stale = planner.page.locator('.banner[data-cause="stale"]')
+        assert "built 3 days ago, more than one day ago" in stale.inner_text()
+        assert unavailable.count() == 0
+        planner.screenshot("stale_draft_banner")
+        assert planner.errors == [] and planner.outside() == []
+        assert planner.refusals
+    finally:
+        planner.close()
+        server.stop()

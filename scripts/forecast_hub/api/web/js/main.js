@@ -80,9 +80,8 @@ async function signIn(session) {
   $("who").textContent = `${prefs.tenant_id} · ${prefs.user_id}`;
   $("sign-out").hidden = false;
   $("show-manual").checked = page.showManual;
-  finder = new SkuFinder(api, { onOpen: openSku, onError: handleError });
+  finder = new SkuFinder(api, { onOpen: openSku, onError: handleError, onLoaded: checkStale });
   await finder.reload();
-  checkStale();
   api.get("accuracy").then((answer) => tenantAccuracy($("tenant-accuracy"), answer.rows), handleError);
 }
 

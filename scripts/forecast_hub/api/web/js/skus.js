@@ -6,10 +6,11 @@ const PAGE_ROWS = 50;
 const TYPING_PAUSE_MS = 250;
 
 export class SkuFinder {
-  constructor(api, { onOpen, onError }) {
+  constructor(api, { onOpen, onError, onLoaded }) {
     this.api = api;
     this.onOpen = onOpen;
     this.onError = onError;
+    this.onLoaded = onLoaded;
     this.search = document.getElementById("search");
     this.category = document.getElementById("category");
     this.list = document.getElementById("sku-list");
@@ -60,6 +61,7 @@ export class SkuFinder {
     }
     this.cursor = page.next_cursor;
     this.more.hidden = !page.next_cursor;
+    this.onLoaded();
   }
 
   offerCategories(categories) {
