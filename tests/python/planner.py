@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, Response
 
 TIMEOUT_MS = 15_000
 # A paste as a spreadsheet sends it: a ClipboardEvent carrying text/plain.
@@ -48,7 +48,9 @@ class Planner:
         self.refusals: list[str] = []
         self.expected: set[int] = set()
         self.requests: list[tuple[str, str]] = []
+        self.responses: list[Response] = []
         self.page.on("console", self._console)
+        self.page.on("response", lambda response: self.responses.append(response))
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         self.page.on("request", self._request)
 
@@ -128,18 +130,26 @@ class Planner:
         drawn: dict[str, Any] = json.loads(self.page.get_attribute("#chart", "data-drawn") or "{}")
         return drawn
 
-    def open_to_drawn_ms(self) -> list[float]:
-        """The page's own measures, from a click on a SKU to its chart and grid drawn."""
+    def measures(self, name: str = "sku-open-to-drawn") -> list[float]:
+        """The page's own measures: sku-open-to-drawn, from a click on a SKU to its chart and
+        grid drawn; sku-open-to-loaded, to its data arrived."""
         durations: list[float] = self.page.evaluate(
-            "() => performance.getEntriesByName('sku-open-to-drawn').map(entry => entry.duration)"
+            "name => performance.getEntriesByName(name).map(entry => entry.duration)", name
         )
         return durations
 
-    def dates(self) -> list[str]:
+    def shown_dates(self) -> list[str]:
+        """The periods of the grid's rows in the page (the grid draws those in view)."""
         return [
             row.get_attribute("data-date") or ""
             for row in self.page.locator(".tabulator-row").all()
         ]
+
+    def scroll_grid_to_end(self) -> None:
+        """End, as on a keyboard, in the grid."""
+        self.page.locator(".tabulator-row").first.locator(".tabulator-cell").first.click()
+        self.page.keyboard.press("End")
+        self.page.wait_for_timeout(100)
 
     def cell(self, date: str, field: str) -> Locator:
         return self.page.locator(

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -143,53 +142,58 @@ class TenantPage:
     history_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def _series_runs(history: pq.ParquetFile) -> list[tuple[str, str, int, int]]:
-    """(tenant_id, sku_id, first row, rows) of each series of the sorted history file.
+def _series_runs(table: pq.ParquetFile) -> list[tuple[str, str, int, int]]:
+    """(tenant_id, sku_id, first row, rows) of each series of a file sorted by both.
 
-    The two key columns are read dictionary-encoded, so no per-row string is made.
+    The two key columns are read dictionary-encoded and compared as codes, so no
+    per-row string is made.
     """
-    keys = history.read(columns=["tenant_id", "sku_id"]).unify_dictionaries().combine_chunks()
+    keys = table.read(columns=["tenant_id", "sku_id"]).unify_dictionaries().combine_chunks()
     if keys.num_rows == 0:
         return []
     tenants, skus = keys["tenant_id"].chunk(0), keys["sku_id"].chunk(0)
-    tenant_codes = tenants.indices.to_numpy(zero_copy_only=False)
-    sku_codes = skus.indices.to_numpy(zero_copy_only=False)
-    changed = (tenant_codes[1:] != tenant_codes[:-1]) | (sku_codes[1:] != sku_codes[:-1])
-    starts = np.concatenate(([0], np.flatnonzero(changed) + 1))
-    ends = np.append(starts[1:], keys.num_rows)
-    tenant_names = tenants.dictionary.to_pylist()
-    sku_names = skus.dictionary.to_pylist()
+    rows = keys.num_rows
+    tenant_codes, sku_codes = tenants.indices, skus.indices
+    changed = pc.or_(
+        pc.not_equal(tenant_codes.slice(1), tenant_codes.slice(0, rows - 1)),
+        pc.not_equal(sku_codes.slice(1), sku_codes.slice(0, rows - 1)),
+    )
+    starts = [0, *(int(index) + 1 for index in pc.indices_nonzero(changed).to_pylist())]
+    ends = [*starts[1:], rows]
+    firsts = pa.array(starts, pa.int64())
+    tenant_names = tenants.dictionary.take(tenant_codes.take(firsts)).to_pylist()
+    sku_names = skus.dictionary.take(sku_codes.take(firsts)).to_pylist()
     return [
-        (
-            tenant_names[tenant_codes[first]],
-            sku_names[sku_codes[first]],
-            int(first),
-            int(last - first),
+        (tenant_id, sku_id, first, last - first)
+        for tenant_id, sku_id, first, last in zip(
+            tenant_names, sku_names, starts, ends, strict=True
         )
-        for first, last in zip(starts, ends, strict=True)
     ]
 
 
 def _drafted_series(folder: Path) -> list[dict[str, Any]]:
-    """One row per drafted series, in (tenant, SKU) order: its method, members and
-    the first and last date of its horizon."""
-    draft = pq.ParquetFile(folder / "draft.parquet")
-    names = ["tenant_id", "sku_id", "forecast_date", "method"]
+    """One row per drafted series, in (tenant, SKU) order: its method, members and the
+    first and last date of its horizon (the draft is sorted by tenant, SKU and date)."""
+    path = folder / "draft.parquet"
+    runs = _series_runs(pq.ParquetFile(path, read_dictionary=["tenant_id", "sku_id"]))
+    draft = pq.ParquetFile(path)
+    names = ["forecast_date", "method"]
     has_members = "members" in draft.schema_arrow.names
     table = draft.read(columns=[*names, "members"] if has_members else names)
-    if not has_members:
-        table = table.append_column("members", pa.nulls(table.num_rows, pa.string()))
-    series = table.group_by(["tenant_id", "sku_id"]).aggregate(
-        [
-            ("forecast_date", "min"),
-            ("forecast_date", "max"),
-            ("method", "min"),
-            ("members", "min"),
-        ]
-    )
-    ordered = series.sort_by([("tenant_id", "ascending"), ("sku_id", "ascending")])
-    rows: list[dict[str, Any]] = ordered.to_pylist()
-    return rows
+    firsts = table.take(pa.array([first for _, _, first, _ in runs], pa.int64())).to_pydict()
+    lasts = table.take(pa.array([first + rows - 1 for _, _, first, rows in runs], pa.int64()))
+    last_dates = lasts["forecast_date"].to_pylist()
+    return [
+        {
+            "tenant_id": tenant_id,
+            "sku_id": sku_id,
+            "method": firsts["method"][index],
+            "members": firsts["members"][index] if has_members else None,
+            "first_forecast_date": firsts["forecast_date"][index],
+            "last_forecast_date": last_dates[index],
+        }
+        for index, (tenant_id, sku_id, _, _) in enumerate(runs)
+    ]
 
 
 class PublishedPageData:
@@ -260,11 +264,9 @@ class PublishedPageData:
             page.known.add(sku_id)
             row = described.get((tenant_id, sku_id), {})
             name = row.get("sku_name")
-            members = series["members_min"]
+            members = series["members"]
             scored = [
-                r
-                for r in page.series_accuracy.get(sku_id, [])
-                if r["method"] == series["method_min"]
+                r for r in page.series_accuracy.get(sku_id, []) if r["method"] == series["method"]
             ]
             page.skus.append(
                 SkuEntry(
@@ -272,11 +274,11 @@ class PublishedPageData:
                     sku_name=name,
                     category=row.get("category"),
                     attributes={attribute: row.get(attribute) for attribute in self._hot},
-                    method=series["method_min"],
+                    method=series["method"],
                     members=None if members is None else tuple(members.split(",")),
                     wape=scored[0]["window_1_wape"] if scored else None,
-                    first_forecast_date=series["forecast_date_min"],
-                    last_forecast_date=series["forecast_date_max"],
+                    first_forecast_date=series["first_forecast_date"],
+                    last_forecast_date=series["last_forecast_date"],
                     search_text=f"{sku_id}\n{name or ''}".casefold(),
                 )
             )

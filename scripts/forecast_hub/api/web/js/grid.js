@@ -65,8 +65,6 @@ export class HorizonGrid {
       index: "forecast_date",
       layout: "fitColumns",
       height: "24rem",
-      // Every period's row in the page (a horizon is at most a few hundred), not only those in view.
-      renderVertical: "basic",
       selectableRange: 1,
       selectableRangeColumns: false,
       selectableRangeRows: false,

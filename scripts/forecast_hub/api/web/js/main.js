@@ -112,6 +112,7 @@ async function openSku(sku) {
     return;
   }
   if (opening !== page.opening) return;
+  performance.mark("sku-loaded");
   Object.assign(page, { sku, history, forecast, versions: versionsOf(log) });
   $("series-title").textContent = `${sku.sku_id} ${sku.sku_name ?? ""}`;
   $("series-summary").textContent = sku.members
@@ -123,6 +124,7 @@ async function openSku(sku) {
   requestAnimationFrame(() => {
     performance.mark("sku-drawn");
     performance.measure("sku-open-to-drawn", "sku-open", "sku-drawn");
+    performance.measure("sku-open-to-loaded", "sku-open", "sku-loaded");
     document.body.dataset.drawn = sku.sku_id;
   });
   status("");
