@@ -173,6 +173,14 @@ class Planner:
             self.page.keyboard.press("Enter")
         self.settle()
 
+    def cancel_manual(self, date: str, value: str) -> None:
+        """Select the Manual cell, Enter to edit, type, then Escape."""
+        self.cell(date, "manual_qty").click()
+        self.page.keyboard.press("Enter")
+        self.page.keyboard.type(value)
+        self.page.keyboard.press("Escape")
+        self.settle()
+
     def paste_manual(self, first_date: str, values: list[str]) -> None:
         """Select first_date's Manual cell, paste a column of values, wait for the answer."""
         self.cell(first_date, "manual_qty").click()

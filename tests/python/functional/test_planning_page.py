@@ -142,6 +142,17 @@ def test_opening_a_sku_draws_its_history_draft_band_and_grid(
     sku = skus[1]
     dates = _signed_in(planner, chain, sku)
     forecast = _forecast(chain, sku["sku_id"])
+    headers = planner.page.locator(".tabulator-col-title")
+    assert headers.all_inner_texts()[:7] == [
+        "Period",
+        "Draft",
+        "Interval",
+        "Manual",
+        "Final",
+        "Who",
+        "When",
+    ]
+    assert all(title.is_visible() for title in headers.all()[:7])
     shown = planner.shown_dates()
     assert len(shown) >= 10 and shown == dates[: len(shown)]
     planner.scroll_grid_to_end()
@@ -163,6 +174,8 @@ def test_an_edited_cell_shows_once_acknowledged_and_the_chart_follows(
 ) -> None:
     sku = skus[2]
     dates = _signed_in(planner, chain, sku)
+    planner.cancel_manual(dates[3], "99")
+    assert planner.puts() == [] and planner.text(dates[3], "manual_qty") == ""
     planner.page.fill("#reason", "promotion week")
     planner.type_manual(dates[3], "12.5")
     assert planner.text(dates[3], "manual_qty") == "12.5"

@@ -80,6 +80,9 @@ async function signIn(session) {
   $("who").textContent = `${prefs.tenant_id} · ${prefs.user_id}`;
   $("sign-out").hidden = false;
   $("show-manual").checked = page.showManual;
+  // Built once the workspace shows: the grid measures its header when it is made.
+  chart ??= new SeriesChart($("chart"));
+  grid ??= new HorizonGrid($("grid"), { onEdits: sendEdits, onRemove: removeEdit, onPasteRefused: status });
   finder = new SkuFinder(api, { onOpen: openSku, onError: handleError, onLoaded: checkStale });
   await finder.reload();
   api.get("accuracy").then((answer) => tenantAccuracy($("tenant-accuracy"), answer.rows), handleError);
@@ -281,12 +284,6 @@ async function toggleManual(event) {
 }
 
 function start() {
-  chart = new SeriesChart($("chart"));
-  grid = new HorizonGrid($("grid"), {
-    onEdits: sendEdits,
-    onRemove: removeEdit,
-    onPasteRefused: status,
-  });
   $("show-manual").addEventListener("change", toggleManual);
   $("sign-out").addEventListener("click", () => {
     forgetSession();
