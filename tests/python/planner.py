@@ -37,11 +37,13 @@ REFUSED = re.compile(r"^Failed to load resource: the server responded with a sta
 
 
 class Planner:
-    def __init__(self, browser: Browser, url: str, screenshots: Path | None = None) -> None:
+    def __init__(
+        self, browser: Browser, url: str, screenshots: Path | None = None, width: int = 1400
+    ) -> None:
         self.url = url.rstrip("/")
         self.screenshots = screenshots
         self.page: Page = browser.new_page(
-            viewport={"width": 1400, "height": 1000}, locale="en-US", timezone_id="UTC"
+            viewport={"width": width, "height": 1000}, locale="en-US", timezone_id="UTC"
         )
         self.page.set_default_timeout(TIMEOUT_MS)
         self.errors: list[str] = []

@@ -79,6 +79,18 @@ def planner(
         tab.close()
 
 
+@pytest.fixture
+def zoomed(chromium_browser: Browser, chain: Chain) -> Iterator[Planner]:
+    """A tab as wide as a 1400-pixel window at 200 % zoom."""
+    tab = Planner(chromium_browser, chain.url, chain.data_dir / "page", width=700)
+    try:
+        yield tab
+        tab.screenshot("zoomed_200_percent")
+        assert tab.errors == [] and tab.outside() == []
+    finally:
+        tab.close()
+
+
 def _forecast(chain: Chain, sku_id: str, who: str = "ann") -> dict[str, dict]:
     with chain.client(who) as client:
         rows = client.get(
@@ -364,3 +376,19 @@ def test_an_api_without_a_draft_or_with_an_old_one_shows_a_banner_not_a_blank_pa
     finally:
         planner.close()
         server.stop()
+
+
+def test_at_200_percent_zoom_the_columns_stack_and_nothing_overflows(
+    zoomed: Planner, chain: Chain, skus: list[dict]
+) -> None:
+    _signed_in(zoomed, chain, skus[1])
+    finder, series = (
+        zoomed.page.locator(f".{name}").bounding_box() for name in ("finder", "series")
+    )
+    assert finder is not None and series is not None
+    assert series["y"] >= finder["y"] + finder["height"], "the series sits below the finder"
+    overflow = zoomed.page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    assert zoomed.page.locator(".tabulator-col-title", has_text="Manual").is_visible()

@@ -80,7 +80,7 @@ export class HorizonGrid {
         row.getElement().dataset.date = row.getData().forecast_date;
       },
       columns: [
-        { title: "Period", field: "forecast_date", formatter: (cell) => text(formatDay(cell.getValue())) },
+        { title: "Period", field: "forecast_date", minWidth: 110, formatter: (cell) => text(formatDay(cell.getValue())) },
         { title: "Draft", field: "draft_qty", hozAlign: "right", formatter: (cell) => text(formatQty(cell.getValue())) },
         { title: "Interval", field: "lower_qty", hozAlign: "right", formatter: interval },
         {
@@ -95,7 +95,7 @@ export class HorizonGrid {
         { title: "Final", field: "forecast_qty", hozAlign: "right", formatter: finalCell },
         { title: "Who", field: "edited_by", formatter: (cell) => text(cell.getValue() ?? "") },
         { title: "When", field: "edited_at", formatter: (cell) => text(formatMoment(cell.getValue())) },
-        { title: "", field: "sku_id", width: 110, formatter: (cell) => this.removeButton(cell) },
+        { title: "", field: "sku_id", width: 95, formatter: (cell) => this.removeButton(cell) },
       ],
     });
     this.ready = new Promise((resolve) => this.table.on("tableBuilt", resolve));
