@@ -14,6 +14,7 @@ from forecast_hub.api.config import DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS
 from forecast_hub.api.cursors import decode_cursor, encode_cursor
 from forecast_hub.api.errors import bad_request, not_found
 from forecast_hub.api.responses import json_response
+from forecast_hub.api.routes.params import Cursor, Limit, SkuId
 from forecast_hub.api.validation import (
     check_path_date,
     parse_limit,
@@ -31,13 +32,11 @@ NO_SUCH_SKU: dict[int | str, dict[str, Any]] = {
 async def read_history(
     caller: Caller,
     state: State,
-    sku_id: Annotated[str | None, Query(description="The SKU (required).")] = None,
+    sku_id: SkuId = None,
     start: Annotated[str | None, Query(description="First period date (inclusive).")] = None,
     end: Annotated[str | None, Query(description="Last period date (inclusive).")] = None,
-    limit: Annotated[
-        str | None, Query(description="Rows per page, 1 to 10000 (default 1000).")
-    ] = None,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response:
     """The zero-filled periods the draft was fitted on, in date order."""
     tenant_id = caller.tenant_id

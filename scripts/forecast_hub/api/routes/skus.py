@@ -13,6 +13,7 @@ from forecast_hub.api.config import DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS
 from forecast_hub.api.cursors import decode_cursor, encode_cursor
 from forecast_hub.api.page_data import edit_counts
 from forecast_hub.api.responses import json_response
+from forecast_hub.api.routes.params import Cursor, Limit
 from forecast_hub.api.validation import parse_limit, parse_query_text
 
 router = tenant_router()
@@ -26,10 +27,8 @@ async def search_skus(
         str | None, Query(description="Case-insensitive part of the SKU id or name.")
     ] = None,
     category: Annotated[str | None, Query(description="Only this category.")] = None,
-    limit: Annotated[
-        str | None, Query(description="Rows per page, 1 to 10000 (default 1000).")
-    ] = None,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response:
     """The tenant's forecast SKUs in id order: names, attributes, method, accuracy, edits."""
     tenant_id = caller.tenant_id

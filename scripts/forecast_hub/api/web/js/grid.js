@@ -2,30 +2,13 @@
 // pasting a column of numbers. The grid only reports what the planner asked for (onEdits,
 // onRemove); rows change when the caller applies what the API acknowledged.
 
-import {
-  ClipboardModule,
-  EditModule,
-  ExportModule,
-  FormatModule,
-  FrozenColumnsModule,
-  InteractionModule,
-  KeybindingsModule,
-  SelectRangeModule,
-  Tabulator,
-} from "../vendor/tabulator-tables/dist/js/tabulator_esm.min.js";
+import * as tabulator from "../vendor/tabulator-tables/dist/js/tabulator_esm.min.js";
 import { element, formatDay, formatMoment, formatQty } from "./format.js";
 
+const { Tabulator } = tabulator;
 // Only what the grid uses; range selection needs the frozen-columns module.
-Tabulator.registerModule([
-  ClipboardModule,
-  EditModule,
-  ExportModule,
-  FormatModule,
-  FrozenColumnsModule,
-  InteractionModule,
-  KeybindingsModule,
-  SelectRangeModule,
-]);
+const MODULES = ["Clipboard", "Edit", "Export", "Format", "FrozenColumns", "Interaction", "Keybindings", "SelectRange"];
+Tabulator.registerModule(MODULES.map((name) => tabulator[`${name}Module`]));
 
 const text = (value) => document.createTextNode(value);
 
