@@ -11,7 +11,17 @@ const $ = (id) => document.getElementById(id);
 const GRAIN_DAYS = { day: 1, week: 7, month: 31 };
 const ALL = 10000;
 
-const page = { api: null, user: null, showManual: true, sku: null, history: [], forecast: [], versions: new Map(), opening: 0 };
+const page = {
+  api: null,
+  user: null,
+  showManual: true,
+  sku: null,
+  history: [],
+  forecast: [],
+  versions: new Map(),
+  ready: Promise.resolve(), // the open SKU's versions are known
+  opening: 0,
+};
 let finder, chart, grid;
 
 // Banners, one per cause, so a cause that is gone takes its banner with it.
@@ -99,24 +109,19 @@ async function openSku(sku) {
   const opening = ++page.opening;
   performance.mark("sku-open");
   const params = { sku_id: sku.sku_id, limit: ALL };
-  let forecast, history, log;
+  // The log (for the versions edits are sent with) is read beside the series, not waited for.
+  const log = page.api.all("edits/log", params, "entries");
+  let forecast, history;
   try {
-    [forecast, history, log] = await Promise.all([
-      page.api.all("forecast", params),
-      page.api.all("history", params),
-      page.api.all("edits/log", params, "entries"),
-    ]);
-    // The log saw an edit the forecast did not: read the forecast again, so that the
-    // versions sent never claim a value the page has not shown.
-    const latest = log.reduce((last, entry) => (micros(entry.edited_at) > last ? micros(entry.edited_at) : last), "");
-    if (latest > micros(forecast.freshness.editsAsOf)) forecast = await page.api.all("forecast", params);
+    [forecast, history] = await Promise.all([page.api.all("forecast", params), page.api.all("history", params)]);
   } catch (error) {
     handleError(error);
     return;
   }
   if (opening !== page.opening) return;
   performance.mark("sku-loaded");
-  Object.assign(page, { sku, history, forecast, versions: versionsOf(log) });
+  Object.assign(page, { sku, history, forecast, versions: new Map() });
+  page.ready = log.then((entries) => followLog(opening, entries, params)).catch(handleError);
   $("series-title").textContent = `${sku.sku_id} ${sku.sku_name ?? ""}`;
   $("series-summary").textContent = sku.members
     ? `Draft: ${sku.method}, the median of ${sku.members.join(", ")}.`
@@ -131,8 +136,24 @@ async function openSku(sku) {
     document.body.dataset.drawn = sku.sku_id;
   });
   status("");
-  editLog($("edit-log"), log);
   page.api.get("accuracy", { sku_id: sku.sku_id }).then((answer) => seriesAccuracy($("series-accuracy"), answer.rows), handleError);
+}
+
+// The SKU's log: the versions to send, and the log panel. When the log saw an edit the
+// forecast did not, the forecast is read again, so a version sent never claims a value
+// the page has not shown.
+async function followLog(opening, entries, params) {
+  const latest = entries.reduce((last, entry) => (micros(entry.edited_at) > last ? micros(entry.edited_at) : last), "");
+  if (latest > micros(page.forecast.freshness.editsAsOf)) {
+    const forecast = await page.api.all("forecast", params);
+    if (opening !== page.opening) return;
+    page.forecast = forecast;
+    chart.draw(page.history, forecast, page.showManual);
+    await grid.show(forecast);
+  }
+  if (opening !== page.opening) return;
+  page.versions = versionsOf(entries);
+  editLog($("edit-log"), entries);
 }
 
 function redraw() {
@@ -161,6 +182,7 @@ async function refreshLog() {
 
 // changes: [{date, text}] typed or pasted; one PUT for all of them, all or nothing.
 async function sendEdits(changes, expected = new Map()) {
+  await page.ready;
   const reason = $("reason").value.trim();
   const edits = changes.map(({ date, text }) => ({
     sku_id: page.sku.sku_id,
@@ -250,6 +272,7 @@ function showConflict(changes, edits, conflicts) {
 }
 
 async function removeEdit(date) {
+  await page.ready;
   try {
     await page.api.removeEdit(page.sku.sku_id, date);
   } catch (error) {

@@ -66,17 +66,23 @@ export function tenantAccuracy(container, rows) {
   );
 }
 
-// The SKU's edit log, newest first.
-export function editLog(container, entries) {
+const LOG_SHOWN = 50;
+
+// The SKU's edit log, newest first: the latest entries, and a button for the rest.
+export function editLog(container, entries, shown = LOG_SHOWN) {
   if (!entries.length) {
     container.replaceChildren(element("p", { text: "No edit of this SKU yet." }));
     return;
   }
+  const newest = [...entries].reverse();
+  const rest = newest.length - shown;
+  const more = element("button", { text: `Show all ${newest.length} changes`, attributes: { type: "button" } });
+  more.addEventListener("click", () => editLog(container, entries, newest.length));
   container.replaceChildren(
     table(
       "Every change of this SKU's periods",
       ["When", "Who", "Period", "Change", "Old", "New", "Reason"],
-      [...entries].reverse().map((entry) => ({
+      newest.slice(0, shown).map((entry) => ({
         cells: [
           formatMoment(entry.edited_at),
           entry.edited_by,
@@ -88,5 +94,6 @@ export function editLog(container, entries) {
         ],
       })),
     ),
+    ...(rest > 0 ? [more] : []),
   );
 }
