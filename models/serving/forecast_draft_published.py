@@ -10,16 +10,40 @@ FORECAST_HUB_OBJECT_STORE set, the build goes to the bucket too, its
 pointer moved before the local one. The table it leaves is the record of
 what was published.
 
-Bound: DuckDB sorts the draft (within the build's memory limit, spilling
+Beside the draft, the same folder gets what the planning page reads: the
+tenants' grain, the SKUs' names, categories and hot attributes, each
+series' history and the accuracy of its methods and of the tenant's.
+
+Bound: DuckDB sorts each table (within the build's memory limit, spilling
 past it) and hands it over as Arrow record batches of BATCH_ROWS rows,
 each written to Parquet before the next is read; Python never holds the
-whole draft or dim_sku.
+whole draft, dim_sku or the history.
 """
 
 from typing import Any
 
 # Rows per Arrow record batch handed from DuckDB to the Parquet writer.
 BATCH_ROWS = 100_000
+
+SKU_ATTRIBUTE_COLUMNS = ("tenant_id", "sku_id", "sku_name", "category")
+SERIES_ACCURACY_COLUMNS = (
+    "tenant_id",
+    "sku_id",
+    "method",
+    "wape",
+    "mae",
+    "bias",
+    "window_1_wape",
+    "window_1_mae",
+    "window_1_bias",
+    "window_count",
+    "method_rank",
+    "nested_rank",
+    "is_member",
+    "is_nested_member",
+    "is_selected",
+    "window_1_coverage",
+)
 
 
 def model(dbt: Any, session: Any) -> Any:
@@ -29,6 +53,7 @@ def model(dbt: Any, session: Any) -> Any:
     from forecast_hub.api.snapshot import (
         DRAFT_COLUMNS,
         DRAFT_OPTIONAL_COLUMNS,
+        PAGE_TABLES,
         SKU_COLUMNS,
         publish_snapshot,
     )
@@ -37,18 +62,46 @@ def model(dbt: Any, session: Any) -> Any:
 
     settings = Settings.from_env()
 
-    columns = (*DRAFT_COLUMNS, *DRAFT_OPTIONAL_COLUMNS)
-    draft_query = (
-        dbt.ref("fct_forecast_draft")
-        .select(", ".join(columns))
-        .order("tenant_id, sku_id, forecast_date")
-        .sql_query()
+    def rows(relation: Any, columns: Any, order: Any = ()) -> Any:
+        """The relation's columns as a reader of sorted record batches.
+
+        A connection streams one result at a time: each reader has a cursor
+        of its own.
+        """
+        selected = relation.select(", ".join(columns))
+        if order:
+            selected = selected.order(", ".join(order))
+        return session.cursor().sql(selected.sql_query()).to_arrow_reader(BATCH_ROWS)
+
+    hot_attributes = dbt.ref("hot_attributes").select("attribute_name").fetchall()
+    # dbt finds a Python model's dependencies by its literal dbt.ref calls.
+    page_relations = {
+        "tenants": (dbt.ref("dim_tenant"), ("tenant_id", "grain")),
+        "sku_attributes": (
+            dbt.ref("dim_sku"),
+            (*SKU_ATTRIBUTE_COLUMNS, *(name for (name,) in hot_attributes)),
+        ),
+        "series_history": (
+            dbt.ref("fct_series_history"),
+            ("tenant_id", "sku_id", "period_date", "qty"),
+        ),
+        "series_accuracy": (dbt.ref("fct_forecast_accuracy"), SERIES_ACCURACY_COLUMNS),
+        "tenant_accuracy": (dbt.ref("fct_forecast_accuracy_by_tenant"), ("*",)),
+    }
+    page_tables = {
+        name: rows(relation, columns, PAGE_TABLES[name])
+        for name, (relation, columns) in page_relations.items()
+    }
+    draft = rows(
+        dbt.ref("fct_forecast_draft"),
+        (*DRAFT_COLUMNS, *DRAFT_OPTIONAL_COLUMNS),
+        ("tenant_id", "sku_id", "forecast_date"),
     )
-    sku_query = dbt.ref("dim_sku").select(", ".join(SKU_COLUMNS)).sql_query()
-    # A connection streams one result at a time: each reader has a cursor of its own.
-    draft = session.cursor().sql(draft_query).to_arrow_reader(BATCH_ROWS)
-    skus = session.cursor().sql(sku_query).to_arrow_reader(BATCH_ROWS)
     publication = publish_snapshot(
-        serving_dir(settings), draft, skus, object_store=object_store_of(settings)
+        serving_dir(settings),
+        draft,
+        rows(dbt.ref("dim_sku"), SKU_COLUMNS),
+        object_store=object_store_of(settings),
+        page_tables=page_tables,
     )
     return publication.to_arrow()

@@ -9,6 +9,8 @@ this function on the same random data and compares every row.
 - A removed edit is no edit: the draft shows, with no manual fields.
 - ``is_manual`` says ``forecast_qty`` is the planner's value: there is a
   live edit and manual edits are shown.
+- Each row carries the draft's prediction interval (``lower_qty``,
+  ``upper_qty``) as drafted, edited or not; null where the build has none.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def merge_series(
     indexes: range,
 ) -> list[dict[str, Any]]:
     rows = []
+    lower, upper = series.lower_qty, series.upper_qty
     for index in indexes:
         date = series.dates[index]
         draft_qty = series.draft_qty[index]
@@ -62,4 +65,6 @@ def merge_series(
                     "edited_at": None,
                 }
             )
+        rows[-1]["lower_qty"] = None if lower is None else lower[index]
+        rows[-1]["upper_qty"] = None if upper is None else upper[index]
     return rows

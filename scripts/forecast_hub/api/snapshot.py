@@ -8,6 +8,12 @@ with an atomic rename. A reader sees the old build or the new one, never a
 mix, and the API picks the new one up while it keeps serving. With an
 object store, the build folder is uploaded and the bucket's pointer moved
 (``forecast_hub.objectstore.drafts``) before the local pointer moves.
+
+Beside the draft, a build publishes what the planning page reads (the
+series' history, their accuracy, the SKUs' names and attributes, the
+tenants' grain): one Parquet file per table of ``PAGE_TABLES``, in the same
+folder, so they switch with the draft and travel with it to the bucket
+(``publication.json`` lists the build's files). ``page_data.py`` reads them.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -37,6 +43,20 @@ DRAFT_COLUMNS = ("tenant_id", "sku_id", "forecast_date", "step", "draft_qty", "m
 # top3_median combines ("ses,naive,tsb").
 DRAFT_OPTIONAL_COLUMNS = ("lower_qty", "upper_qty", "members")
 SKU_COLUMNS = ("tenant_id", "sku_id", "is_active", "discontinued_date")
+# The planning page's tables, each published as <name>.parquet sorted by
+# these columns (the readers rely on the order).
+PAGE_TABLES: dict[str, tuple[str, ...]] = {
+    "tenants": ("tenant_id",),
+    "sku_attributes": ("tenant_id", "sku_id"),
+    "series_history": ("tenant_id", "sku_id", "period_date"),
+    "series_accuracy": ("tenant_id", "sku_id", "method"),
+    "tenant_accuracy": ("tenant_id", "method"),
+}
+# Rows per row group of a page table: a reader of one series reads one or two.
+PAGE_ROW_GROUP_ROWS = 65_536
+# The data files of a build without page tables (and of one published before
+# publication.json listed its files).
+DRAFT_FILES = ("draft.parquet", "skus.parquet")
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,8 @@ class Publication:
     published_at: dt.datetime
     draft_rows: int
     sku_rows: int
+    # The build's data files, beside publication.json.
+    files: tuple[str, ...] = DRAFT_FILES
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -54,6 +76,7 @@ class Publication:
             "published_at": self.published_at.isoformat(),
             "draft_rows": self.draft_rows,
             "sku_rows": self.sku_rows,
+            "files": list(self.files),
         }
 
     @classmethod
@@ -64,6 +87,7 @@ class Publication:
             published_at=dt.datetime.fromisoformat(str(data["published_at"])),
             draft_rows=int(data["draft_rows"]),
             sku_rows=int(data["sku_rows"]),
+            files=tuple(str(name) for name in data.get("files", DRAFT_FILES)),
         )
 
     def to_arrow(self) -> pa.Table:
@@ -98,7 +122,9 @@ Rows: TypeAlias = pa.Table | pa.RecordBatchReader
 _DRAFT_ORDER = [("tenant_id", "ascending"), ("sku_id", "ascending"), ("forecast_date", "ascending")]
 
 
-def _write_parquet(rows: Rows, columns: list[str], path: Path) -> tuple[int, Any]:
+def _write_parquet(
+    rows: Rows, columns: Sequence[str], path: Path, row_group_rows: int | None = None
+) -> tuple[int, Any]:
     """Write ``columns`` of the rows a batch at a time; (rows written, max of built_at or None)."""
     reader = rows.to_reader() if isinstance(rows, pa.Table) else rows
     schema = pa.schema([reader.schema.field(name) for name in columns])
@@ -108,7 +134,7 @@ def _write_parquet(rows: Rows, columns: list[str], path: Path) -> tuple[int, Any
             batch = pa.RecordBatch.from_arrays(
                 [batch.column(name) for name in columns], schema=schema
             )
-            writer.write_batch(batch)
+            writer.write_batch(batch, row_group_size=row_group_rows)
             count += batch.num_rows
             if "built_at" in columns and batch.num_rows:
                 latest = pc.max(batch.column("built_at")).as_py()
@@ -120,8 +146,24 @@ def _write_parquet(rows: Rows, columns: list[str], path: Path) -> tuple[int, Any
     return count, built
 
 
+def _write_page_tables(folder: Path, tables: Mapping[str, Rows]) -> list[str]:
+    """Write each page table (a Table sorted here, a reader sorted already); their files."""
+    files = []
+    for name, rows in tables.items():
+        order = PAGE_TABLES[name]
+        if isinstance(rows, pa.Table):
+            rows = rows.sort_by([(column, "ascending") for column in order])
+        _write_parquet(rows, rows.schema.names, folder / f"{name}.parquet", PAGE_ROW_GROUP_ROWS)
+        files.append(f"{name}.parquet")
+    return files
+
+
 def publish_snapshot(
-    serving_dir: Path, draft: Rows, skus: Rows, object_store: ObjectStore | None = None
+    serving_dir: Path,
+    draft: Rows,
+    skus: Rows,
+    object_store: ObjectStore | None = None,
+    page_tables: Mapping[str, Rows] | None = None,
 ) -> Publication:
     """Write a new published build and point CURRENT at it; returns what was published.
 
@@ -129,12 +171,17 @@ def publish_snapshot(
     SKU and date (the publishing model has DuckDB sort it) and is written a
     batch at a time, so a draft of any size is published in bounded memory.
     The draft's optional columns (DRAFT_OPTIONAL_COLUMNS) go with it where
-    it has them.
+    it has them. ``page_tables`` (names of ``PAGE_TABLES``; a reader sorted
+    by the table's columns) are written into the same folder, so the page's
+    data switches with the draft, and are uploaded with it.
 
     With ``object_store`` the build is uploaded and the bucket's pointer moved
     first (conditionally on the pointer this call found); if another build
     moved it meanwhile, UserError, and the local pointer stays where it was.
     """
+    unknown = sorted(set(page_tables or {}) - set(PAGE_TABLES))
+    if unknown:
+        raise ValueError(f"not tables of the planning page: {', '.join(unknown)}")
     lease = None
     if object_store is not None:
         from forecast_hub.objectstore.drafts import read_pointer
@@ -153,8 +200,9 @@ def publish_snapshot(
         draft, [*DRAFT_COLUMNS, *optional], staging / "draft.parquet"
     )
     sku_rows, _ = _write_parquet(skus, list(SKU_COLUMNS), staging / "skus.parquet")
+    files = (*DRAFT_FILES, *_write_page_tables(staging, page_tables or {}))
     built_at = _utc(built) if built else now
-    publication = Publication(build_id, built_at, now, draft_rows, sku_rows)
+    publication = Publication(build_id, built_at, now, draft_rows, sku_rows, files)
     (staging / "publication.json").write_text(json.dumps(publication.to_json()), "utf-8")
     _fsync_dir(staging)
     staging.rename(serving_dir / build_id)
@@ -190,6 +238,20 @@ def current_build_id(serving_dir: Path) -> str | None:
         return None
 
 
+def open_page_table(
+    serving_dir: Path, build_id: str, name: str, read_dictionary: Sequence[str] = ()
+) -> pq.ParquetFile | None:
+    """A page table of a build, memory-mapped (it stays readable once the build is pruned);
+    None when the build did not publish it."""
+    if name not in PAGE_TABLES:
+        raise KeyError(f"{name} is not a table of the planning page")
+    path = serving_dir / build_id / f"{name}.parquet"
+    try:
+        return pq.ParquetFile(pa.memory_map(str(path)), read_dictionary=list(read_dictionary))
+    except FileNotFoundError:
+        return None
+
+
 @dataclass(frozen=True)
 class SkuSeries:
     """One SKU's draft, dates ascending."""
@@ -198,6 +260,9 @@ class SkuSeries:
     dates: tuple[dt.date, ...]
     steps: tuple[int, ...]
     draft_qty: tuple[float, ...]
+    # The prediction interval, where the build publishes one (None otherwise).
+    lower_qty: tuple[float | None, ...] | None = None
+    upper_qty: tuple[float | None, ...] | None = None
 
     def span(self, start: dt.date | None, end: dt.date | None) -> range:
         low = bisect.bisect_left(self.dates, start) if start else 0
@@ -255,6 +320,8 @@ def load_snapshot(serving_dir: Path, build_id: str) -> DraftSnapshot:
             dates=tuple(draft["forecast_date"][start:end]),
             steps=tuple(draft["step"][start:end]),
             draft_qty=tuple(float(qty) for qty in draft["draft_qty"][start:end]),
+            lower_qty=tuple(draft["lower_qty"][start:end]) if "lower_qty" in draft else None,
+            upper_qty=tuple(draft["upper_qty"][start:end]) if "upper_qty" in draft else None,
         )
         start = end
     for tenant in tenants.values():

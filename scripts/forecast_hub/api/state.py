@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from forecast_hub.api.config import ApiConfig
 from forecast_hub.api.errors import not_ready
+from forecast_hub.api.page_data import PageDataCache
 from forecast_hub.api.responses import iso_timestamp
 from forecast_hub.api.snapshot import DraftSnapshot, current_build_id, load_snapshot
 from forecast_hub.api.stores import EditsBackend, choose_backend, resolved
@@ -44,6 +45,7 @@ class ApiState:
         self.object_store = ObjectStore(config.object_store) if config.object_store else None
         self.snapshot: DraftSnapshot | None = None
         self.snapshot_error: str | None = None
+        self.page_data = PageDataCache(config.serving_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:

@@ -6,12 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 
 from forecast_hub.api.snapshot import (
     KEEP_BUILDS,
     POINTER,
     current_build_id,
     load_snapshot,
+    open_page_table,
     publish_snapshot,
 )
 
@@ -53,6 +56,7 @@ def _skus() -> pa.Table:
 def test_a_published_build_loads_indexed_by_tenant_and_sku(tmp_path: Path) -> None:
     publication = publish_snapshot(tmp_path, _draft(3.0), _skus())
     assert current_build_id(tmp_path) == publication.build_id
+    assert not any(path.name.startswith(".") for path in tmp_path.iterdir())
     assert publication.built_at == BUILT_AT.replace(tzinfo=dt.UTC)
     snapshot = load_snapshot(tmp_path, publication.build_id)
     t1 = snapshot.tenant("t1")
@@ -81,3 +85,40 @@ def test_an_empty_draft_publishes_an_empty_build(tmp_path: Path) -> None:
     assert snapshot.publication.draft_rows == 0
     assert snapshot.tenant("t1").known_skus == {"a", "b", "inactive"}
     assert snapshot.tenant("t1").series == {}
+
+
+def test_the_interval_is_published_and_loaded_where_the_draft_has_one(tmp_path: Path) -> None:
+    draft = _draft(2.0)
+    draft = draft.append_column("lower_qty", pa.array([1.0, 1.5, None, 0.5]))
+    draft = draft.append_column("upper_qty", pa.array([3.0, 2.5, None, 3.5]))
+    draft = draft.append_column("members", pa.array(["ses,naive,tsb", None, None, None]))
+    publication = publish_snapshot(tmp_path, draft, _skus())
+    published = pq.read_table(tmp_path / publication.build_id / "draft.parquet")
+    assert published.column_names[-3:] == ["lower_qty", "upper_qty", "members"]
+    assert "extra" not in published.column_names
+    t1 = load_snapshot(tmp_path, publication.build_id).tenant("t1")
+    assert (t1.series["a"].lower_qty, t1.series["a"].upper_qty) == ((None, 1.5), (None, 2.5))
+    plain = load_snapshot(tmp_path, publish_snapshot(tmp_path, _draft(2.0), _skus()).build_id)
+    assert plain.tenant("t1").series["a"].lower_qty is None
+
+
+def test_the_page_tables_are_published_sorted_in_the_build_folder(tmp_path: Path) -> None:
+    history = pa.table(
+        {
+            "tenant_id": ["t2", "t1", "t1"],
+            "sku_id": ["a", "b", "a"],
+            "period_date": [dt.date(2025, 3, 1), dt.date(2025, 3, 2), dt.date(2025, 3, 1)],
+            "qty": [1.0, 2.0, 3.0],
+        }
+    )
+    publication = publish_snapshot(
+        tmp_path, _draft(1.0), _skus(), page_tables={"series_history": history}
+    )
+    handle = open_page_table(tmp_path, publication.build_id, "series_history")
+    assert handle is not None
+    assert handle.read().to_pydict()["qty"] == [3.0, 2.0, 1.0]
+    assert open_page_table(tmp_path, publication.build_id, "tenants") is None
+    with pytest.raises(ValueError, match="not tables of the planning page: drafts"):
+        publish_snapshot(tmp_path, _draft(1.0), _skus(), page_tables={"drafts": history})
+    assert current_build_id(tmp_path) == publication.build_id
+    assert not any(path.name.startswith(".") for path in tmp_path.iterdir())

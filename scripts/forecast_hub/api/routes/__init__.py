@@ -7,8 +7,17 @@ added to ``ROUTERS``.
 
 from fastapi import APIRouter
 
-from forecast_hub.api.routes import edits, forecast, health, prefs
+from forecast_hub.api.routes import accuracy, edits, forecast, health, history, page, prefs, skus
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, forecast.router, edits.router, prefs.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    forecast.router,
+    edits.router,
+    prefs.router,
+    skus.router,
+    history.router,
+    accuracy.router,
+    page.router,
+)
 
 __all__ = ["ROUTERS"]
