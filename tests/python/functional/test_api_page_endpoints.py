@@ -1,40 +1,29 @@
-"""The planning page's endpoints over a real socket: /skus, /history, /accuracy.
+"""The planning page's endpoints over a real socket, on every backend: /skus, /history, /accuracy.
 
-The same server process and published draft as test_api_server.py, with the
-page's tables beside it (tests/python/published.py). Each endpoint pages by
-cursor like the others, answers only for the token's tenant and names what
-was wrong with a request; the forecast rows carry the draft's interval.
+Part of the contract suite: the same backends, servers and hand-made draft
+as test_api_server.py (its fixtures, one server per backend for this
+module), with the page's tables beside the draft (``published.py``):
+published with the build for the embedded and PostgreSQL backends, in the
+warehouse's own tables for the emulator. Each endpoint pages by cursor like
+the others, answers only for the token's tenant and names what was wrong
+with a request; the forecast rows carry the draft's interval.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-from test_api_server import DATES, HISTORY_DAYS, TENANT_SKUS, Api, Server, publish_draft
+import test_api_server as suite
+from api_backends import DATES, HISTORY_DAYS, TENANT_SKUS
+from test_api_server import Api
 
-from forecast_hub.api.tokens import add_token
 from published import CATEGORIES, history_qty, sku_name
 
 NORTHWIND = TENANT_SKUS["northwind"]
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    data_dir = tmp_path_factory.mktemp("api_page")
-    tokens_file = data_dir / "api" / "tokens.json"
-    tokens = {
-        "ann": add_token(tokens_file, "northwind", "ann"),
-        "eve": add_token(tokens_file, "globex", "eve"),
-    }
-    publish_draft(data_dir)
-    server = Server(data_dir)
-    server.start()
-    try:
-        yield Api(server, tokens)
-    finally:
-        server.stop()
+# The contract suite's fixtures: a server of each backend for this module.
+backend_name = suite.backend_name
+api = suite.api
 
 
 def _pages(api: Api, resource: str, who: str = "ann", field: str = "rows", **params) -> list[dict]:
