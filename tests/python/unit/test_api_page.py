@@ -11,9 +11,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from forecast_hub.api import ApiConfig, create_app
-from forecast_hub.api.page_assets import LIBRARIES, VENDOR_DIR, WEB_DIR
+from forecast_hub.api.page_assets import (
+    ESBUILD_VERSION,
+    LIBRARIES,
+    TABULATOR,
+    TABULATOR_BUNDLE,
+    TABULATOR_MODULES,
+    VENDOR_DIR,
+    WEB_DIR,
+)
 from forecast_hub.api.routes.page import FILES
 
+# The goal for the JavaScript and CSS the page ships, libraries included.
+SHIPPED_BUDGET_BYTES = 500 * 1024
 PAGE_FILES = [WEB_DIR / "index.html", WEB_DIR / "app.css", *sorted((WEB_DIR / "js").glob("*.js"))]
 REFERENCE = re.compile(r"""(?:href|src)="([^"]+)"|from\s+"([^"]+)"|import\s+"([^"]+)\"""")
 
@@ -93,3 +103,21 @@ def test_the_vendored_libraries_are_the_pinned_versions_with_their_licences() ->
             assert (library.folder / file).stat().st_size > 1000, file
     readme = (VENDOR_DIR / "README.md").read_text(encoding="utf-8")
     assert all(f"| {library.name} | {library.version} |" in readme for library in LIBRARIES)
+
+
+def test_tabulator_is_the_bundle_of_its_core_and_the_grids_modules() -> None:
+    bundle = (TABULATOR.folder / TABULATOR_BUNDLE).read_text(encoding="utf-8")
+    banner = bundle.splitlines()[0]
+    assert f"{TABULATOR.name} {TABULATOR.version}" in banner
+    assert f"esbuild {ESBUILD_VERSION}" in banner
+    assert ", ".join(TABULATOR_MODULES) in banner
+    assert bundle.rstrip().endswith("as Tabulator};"), "an ES module exporting Tabulator"
+    grid = (WEB_DIR / "js" / "grid.js").read_text(encoding="utf-8")
+    assert f"../vendor/{TABULATOR.name}/{TABULATOR_BUNDLE}" in grid
+
+
+def test_the_javascript_and_css_shipped_stay_under_500_kb() -> None:
+    shipped = [path for path in FILES.values() if path.suffix in (".js", ".css")]
+    assert WEB_DIR / "vendor" / TABULATOR.name / TABULATOR_BUNDLE in shipped
+    total = sum(path.stat().st_size for path in shipped)
+    assert total < SHIPPED_BUDGET_BYTES, f"{total / 1024:.0f} KB shipped"

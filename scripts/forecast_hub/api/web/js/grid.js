@@ -2,13 +2,10 @@
 // pasting a column of numbers. The grid only reports what the planner asked for (onEdits,
 // onRemove); rows change when the caller applies what the API acknowledged.
 
-import * as tabulator from "../vendor/tabulator-tables/dist/js/tabulator_esm.min.js";
+// Tabulator's core with the modules the grid uses, registered by the vendored bundle
+// (page_assets.py lists them).
+import { Tabulator } from "../vendor/tabulator-tables/tabulator.bundle.min.js";
 import { element, formatDay, formatMoment, formatQty } from "./format.js";
-
-const { Tabulator } = tabulator;
-// Only what the grid uses; range selection needs the frozen-columns module.
-const MODULES = ["Clipboard", "Edit", "Export", "Format", "FrozenColumns", "Interaction", "Keybindings", "SelectRange"];
-Tabulator.registerModule(MODULES.map((name) => tabulator[`${name}Module`]));
 
 const text = (value) => document.createTextNode(value);
 
