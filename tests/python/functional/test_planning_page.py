@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_backends import Server, publish_draft
 from playwright.sync_api import Browser
 from test_api_pipeline import Chain
-from test_api_server import Server, publish_draft
 
 from conftest import subprocess_env
 from forecast_hub.api.tokens import add_token
@@ -345,7 +345,7 @@ def test_an_api_without_a_draft_or_with_an_old_one_shows_a_banner_not_a_blank_pa
 ) -> None:
     """A server with nothing built answers 503; then a draft three days old is published."""
     token = add_token(tmp_path / "api" / "tokens.json", TENANT, "ann")
-    server = Server(tmp_path)
+    server = Server(tmp_path, "duckdb", {})
     server.start()
     planner = Planner(chromium_browser, server.url, tmp_path / "page")
     try:
