@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -122,3 +123,26 @@ def test_the_page_tables_are_published_sorted_in_the_build_folder(tmp_path: Path
         publish_snapshot(tmp_path, _draft(1.0), _skus(), page_tables={"drafts": history})
     assert current_build_id(tmp_path) == publication.build_id
     assert not any(path.name.startswith(".") for path in tmp_path.iterdir())
+
+
+def test_a_page_table_streamed_as_sorted_batches_is_written_as_it_comes_and_listed(
+    tmp_path: Path,
+) -> None:
+    history = pa.table(
+        {
+            "tenant_id": ["t1"] * 5,
+            "sku_id": ["a", "a", "a", "b", "b"],
+            "period_date": [dt.date(2025, 3, day) for day in (1, 2, 3, 1, 2)],
+            "qty": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    batches = pa.RecordBatchReader.from_batches(history.schema, history.to_batches(max_chunksize=2))
+    publication = publish_snapshot(
+        tmp_path, _draft(1.0), _skus(), page_tables={"series_history": batches}
+    )
+    handle = open_page_table(tmp_path, publication.build_id, "series_history")
+    assert handle is not None and handle.read().to_pydict() == history.to_pydict()
+    assert publication.files == ("draft.parquet", "skus.parquet", "series_history.parquet")
+    listed = json.loads((tmp_path / publication.build_id / "publication.json").read_text())
+    assert listed["files"] == list(publication.files)
+    assert load_snapshot(tmp_path, publication.build_id).publication == publication
