@@ -73,13 +73,16 @@ def model(dbt: Any, session: Any) -> Any:
             selected = selected.order(", ".join(order))
         return session.cursor().sql(selected.sql_query()).to_arrow_reader(BATCH_ROWS)
 
-    hot_attributes = dbt.ref("hot_attributes").select("attribute_name").fetchall()
+    # The hot attribute columns of dim_sku, named and ordered as the
+    # hot_attributes() macro makes them.
+    seeded = dbt.ref("hot_attributes").select("attribute_name").fetchall()
+    hot_attributes = [name.strip().lower() for (name,) in sorted(seeded)]
     # dbt finds a Python model's dependencies by its literal dbt.ref calls.
     page_relations = {
         "tenants": (dbt.ref("dim_tenant"), ("tenant_id", "grain")),
         "sku_attributes": (
             dbt.ref("dim_sku"),
-            (*SKU_ATTRIBUTE_COLUMNS, *(name for (name,) in hot_attributes)),
+            (*SKU_ATTRIBUTE_COLUMNS, *hot_attributes),
         ),
         "series_history": (
             dbt.ref("fct_series_history"),

@@ -211,7 +211,10 @@ SQL_SKUS_ORDER = " order by drafted.sku_id limit ?"
 SQL_SKU_ATTRIBUTES = (
     f"select * from gold.dim_sku where tenant_id = ?{SQL_PAGE_SKUS} order by sku_id"
 )
-SQL_HOT_ATTRIBUTES = "select attribute_name from seeds.hot_attributes order by attribute_name"
+# Named and ordered as the hot_attributes() macro makes dim_sku's columns.
+SQL_HOT_ATTRIBUTES = (
+    "select lower(trim(attribute_name)) from seeds.hot_attributes order by attribute_name"
+)
 SQL_CATEGORIES = (
     "select distinct skus.category from gold.dim_sku as skus"
     f" inner join {_DRAFTED} as drafted on skus.sku_id = drafted.sku_id"
