@@ -124,8 +124,11 @@ def hand_made_page_tables(draft: pa.Table) -> dict[str, pa.Table]:
     return page_tables(draft, HISTORY_DAYS, extra_skus=[UNDRAFTED])
 
 
-def publish_draft(data_dir: Path, scale: float = 1.0, built_at: dt.datetime = BUILT_AT) -> None:
-    """The hand-made draft and its page tables, published as dbt's publishing model does."""
+def publish_draft(
+    data_dir: Path, scale: float = 1.0, built_at: dt.datetime = BUILT_AT, page: bool = True
+) -> None:
+    """The hand-made draft and (unless not ``page``) its page tables, published as dbt's
+    publishing model does."""
     draft = hand_made_draft(scale, built_at)
     known = [(t, s) for t, skus in TENANT_SKUS.items() for s in skus] + [UNDRAFTED]
     skus = pa.table(
@@ -136,7 +139,8 @@ def publish_draft(data_dir: Path, scale: float = 1.0, built_at: dt.datetime = BU
             "discontinued_date": pa.array([None] * len(known), pa.date32()),
         }
     )
-    publish_snapshot(data_dir / "serving", draft, skus, page_tables=hand_made_page_tables(draft))
+    tables = hand_made_page_tables(draft) if page else None
+    publish_snapshot(data_dir / "serving", draft, skus, page_tables=tables)
 
 
 class Server:
@@ -197,6 +201,10 @@ class Backend:
 
     def publish(self, scale: float = 1.0, built_at: dt.datetime = BUILT_AT) -> None:
         publish_draft(self.data_dir, scale, built_at)
+
+    def lose_page_tables(self) -> None:
+        """A new build of the same draft, without the planning page's tables."""
+        publish_draft(self.data_dir, page=False)
 
     def server(self) -> Server:
         return Server(self.data_dir, self.target, self.env())
@@ -321,6 +329,10 @@ class EmulatorBackend(Backend):
         self.execute("create schema if not exists seeds")
         self.load_table("seeds.hot_attributes", pa.table({"attribute_name": hot}))
         self._build_views()
+
+    def lose_page_tables(self) -> None:
+        """The warehouse without the planning page's history table (the draft stays)."""
+        self.execute(f"drop table if exists {PAGE_TABLES_IN_WAREHOUSE['series_history']}")
 
     def load_table(
         self, name: str, table: pa.Table, declared: dict[str, str] | None = None

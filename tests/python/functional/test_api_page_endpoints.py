@@ -12,6 +12,7 @@ with a request; the forecast rows carry the draft's interval.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 import test_api_server as suite
@@ -143,3 +144,26 @@ def test_the_log_of_one_sku_pages_its_entries_only(api: Api) -> None:
     assert _pages(api, "edits/log", sku_id="g-001", field="entries") == []
     everything = _pages(api, "edits/log", field="entries")
     assert [e for e in everything if e["sku_id"] == "n-006"] == entries
+
+
+def test_without_the_pages_tables_the_page_endpoints_are_not_ready_and_say_what_to_run(
+    api: Api,
+) -> None:
+    """Last in the module: a build (or a warehouse) without the page's tables, then again
+    with them."""
+    api.backend.lose_page_tables()
+    deadline = time.monotonic() + 10
+    while (
+        answer := api.get("/v1/tenants/northwind/history", params={"sku_id": "n-001"})
+    ).status_code == 200:
+        assert time.monotonic() < deadline, "the server did not pick up the build"
+        time.sleep(0.05)
+    assert answer.status_code == 503, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "not_ready" and "dbt build" in error["message"]
+    assert api.forecast(sku_id="n-001"), "the forecast is still served"
+    api.backend.publish()
+    deadline = time.monotonic() + 10
+    while api.get("/v1/tenants/northwind/skus").status_code != 200:
+        assert time.monotonic() < deadline, "the server did not pick up the build"
+        time.sleep(0.05)

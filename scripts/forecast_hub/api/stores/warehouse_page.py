@@ -106,8 +106,9 @@ class WarehousePageReads:
     def missing_message(self) -> str:
         target = self.warehouse.settings.target
         return (
-            "the planning page's tables are not in the warehouse: run `dbt seed --target"
-            f" {target}` and `dbt build --target {target}`"
+            "the planning page's tables (gold.fct_series_history, the accuracy models,"
+            " dim_sku, dim_tenant, seeds.hot_attributes) are not in the warehouse or not"
+            f" readable by the API's role: run `dbt build --target {target}`"
         )
 
     async def _query(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
