@@ -25,31 +25,12 @@ from typing import Any
 # Rows per Arrow record batch handed from DuckDB to the Parquet writer.
 BATCH_ROWS = 100_000
 
-SKU_ATTRIBUTE_COLUMNS = ("tenant_id", "sku_id", "sku_name", "category")
-SERIES_ACCURACY_COLUMNS = (
-    "tenant_id",
-    "sku_id",
-    "method",
-    "wape",
-    "mae",
-    "bias",
-    "window_1_wape",
-    "window_1_mae",
-    "window_1_bias",
-    "window_count",
-    "method_rank",
-    "nested_rank",
-    "is_member",
-    "is_nested_member",
-    "is_selected",
-    "window_1_coverage",
-)
-
 
 def model(dbt: Any, session: Any) -> Any:
     dbt.config(materialized="table")
 
     from forecast_hub.api.config import serving_dir
+    from forecast_hub.api.page_data import SERIES_ACCURACY_FIELDS, SKU_FIELDS
     from forecast_hub.api.snapshot import (
         DRAFT_COLUMNS,
         DRAFT_OPTIONAL_COLUMNS,
@@ -82,13 +63,16 @@ def model(dbt: Any, session: Any) -> Any:
         "tenants": (dbt.ref("dim_tenant"), ("tenant_id", "grain")),
         "sku_attributes": (
             dbt.ref("dim_sku"),
-            (*SKU_ATTRIBUTE_COLUMNS, *hot_attributes),
+            (*SKU_FIELDS, *hot_attributes),
         ),
         "series_history": (
             dbt.ref("fct_series_history"),
             ("tenant_id", "sku_id", "period_date", "qty"),
         ),
-        "series_accuracy": (dbt.ref("fct_forecast_accuracy"), SERIES_ACCURACY_COLUMNS),
+        "series_accuracy": (
+            dbt.ref("fct_forecast_accuracy"),
+            ("tenant_id", "sku_id", *SERIES_ACCURACY_FIELDS),
+        ),
         "tenant_accuracy": (dbt.ref("fct_forecast_accuracy_by_tenant"), ("*",)),
     }
     page_tables = {
