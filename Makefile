@@ -40,7 +40,8 @@ demo: $(STAMP)  ## sample client files through ingest, land, dbt build and quali
 	@echo "v_forecast: $(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb, schema serving; for example"
 	@echo "  .venv/bin/python -c \"import duckdb; print(duckdb.connect('$(FORECAST_HUB_DATA_DIR)/warehouse/forecast_hub.duckdb', read_only=True).sql('select * from serving.v_forecast limit 10'))\""
 	@echo "data docs: $(FORECAST_HUB_DATA_DIR)/quality/gx/uncommitted/data_docs/local_site/index.html (opens offline)"
-	@echo "API: make serve, after .venv/bin/forecast-hub token add --tenant northwind --user you"
+	@echo "planning page: make serve, then open http://127.0.0.1:8000/ and sign in with tenant northwind"
+	@echo "  and a token from: .venv/bin/forecast-hub token add --tenant northwind --user you"
 
 serve: $(STAMP)  ## the API over the demo data on 127.0.0.1:8000
 	$(BIN)/forecast-hub serve --host 127.0.0.1 --port 8000

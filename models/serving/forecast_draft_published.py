@@ -10,12 +10,16 @@ FORECAST_HUB_OBJECT_STORE set, the build goes to the bucket too, its
 pointer moved before the local one. The table it leaves is the record of
 what was published.
 
-Bound: DuckDB sorts the draft (within the build's memory limit, spilling
+Beside the draft, the same folder gets what the planning page reads: the
+tenants' grain, the SKUs' names, categories and hot attributes, each
+series' history and the accuracy of its methods and of the tenant's.
+
+Bound: DuckDB sorts each table (within the build's memory limit, spilling
 past it) and hands it over as Arrow record batches of BATCH_ROWS rows,
-each written to Parquet before the next is read, a tenant's rows in row
-groups of their own (the API's cache reads one tenant without the others).
-Python never holds the whole draft: only dim_sku (one row per SKU) and
-each series' key.
+each written to Parquet before the next is read, a tenant's draft rows in
+row groups of their own (the API's cache reads one tenant without the
+others). Python never holds the whole draft or the history: only dim_sku
+(one row per SKU) and each series' key.
 """
 
 from typing import Any
@@ -28,9 +32,11 @@ def model(dbt: Any, session: Any) -> Any:
     dbt.config(materialized="table")
 
     from forecast_hub.api.config import serving_dir
+    from forecast_hub.api.page_data import SERIES_ACCURACY_FIELDS, SKU_FIELDS
     from forecast_hub.api.snapshot import (
         DRAFT_COLUMNS,
         DRAFT_OPTIONAL_COLUMNS,
+        PAGE_TABLES,
         SKU_COLUMNS,
         publish_snapshot,
     )
@@ -39,18 +45,52 @@ def model(dbt: Any, session: Any) -> Any:
 
     settings = Settings.from_env()
 
-    columns = (*DRAFT_COLUMNS, *DRAFT_OPTIONAL_COLUMNS)
-    draft_query = (
-        dbt.ref("fct_forecast_draft")
-        .select(", ".join(columns))
-        .order("tenant_id, sku_id, forecast_date")
-        .sql_query()
+    def rows(relation: Any, columns: Any, order: Any = ()) -> Any:
+        """The relation's columns as a reader of sorted record batches.
+
+        A connection streams one result at a time: each reader has a cursor
+        of its own.
+        """
+        selected = relation.select(", ".join(columns))
+        if order:
+            selected = selected.order(", ".join(order))
+        return session.cursor().sql(selected.sql_query()).to_arrow_reader(BATCH_ROWS)
+
+    # The hot attribute columns of dim_sku, named and ordered as the
+    # hot_attributes() macro makes them.
+    seeded = dbt.ref("hot_attributes").select("attribute_name").fetchall()
+    hot_attributes = [name.strip().lower() for (name,) in sorted(seeded)]
+    # dbt finds a Python model's dependencies by its literal dbt.ref calls.
+    page_relations = {
+        "tenants": (dbt.ref("dim_tenant"), ("tenant_id", "grain")),
+        "sku_attributes": (
+            dbt.ref("dim_sku"),
+            (*SKU_FIELDS, *hot_attributes),
+        ),
+        "series_history": (
+            dbt.ref("fct_series_history"),
+            ("tenant_id", "sku_id", "period_date", "qty"),
+        ),
+        "series_accuracy": (
+            dbt.ref("fct_forecast_accuracy"),
+            ("tenant_id", "sku_id", *SERIES_ACCURACY_FIELDS),
+        ),
+        "tenant_accuracy": (dbt.ref("fct_forecast_accuracy_by_tenant"), ("*",)),
+    }
+    page_tables = {
+        name: rows(relation, columns, PAGE_TABLES[name])
+        for name, (relation, columns) in page_relations.items()
+    }
+    draft = rows(
+        dbt.ref("fct_forecast_draft"),
+        (*DRAFT_COLUMNS, *DRAFT_OPTIONAL_COLUMNS),
+        ("tenant_id", "sku_id", "forecast_date"),
     )
-    sku_query = dbt.ref("dim_sku").select(", ".join(SKU_COLUMNS)).sql_query()
-    # A connection streams one result at a time: each reader has a cursor of its own.
-    draft = session.cursor().sql(draft_query).to_arrow_reader(BATCH_ROWS)
-    skus = session.cursor().sql(sku_query).to_arrow_reader(BATCH_ROWS)
     publication = publish_snapshot(
-        serving_dir(settings), draft, skus, object_store=object_store_of(settings)
+        serving_dir(settings),
+        draft,
+        rows(dbt.ref("dim_sku"), SKU_COLUMNS),
+        object_store=object_store_of(settings),
+        page_tables=page_tables,
     )
     return publication.to_arrow()

@@ -2,8 +2,8 @@
 environment of the commands functional tests run.
 
 Fixtures that start something heavy live in fixtures/: a PostgreSQL server
-(fixtures/postgres.py) and a small build with its quality runs and headless
-Chromium (fixtures/quality.py)."""
+(fixtures/postgres.py), a small build with its quality runs
+(fixtures/quality.py) and headless Chromium (fixtures/browser.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from forecast_hub.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytest_plugins = ["fixtures.postgres", "fixtures.quality"]
+pytest_plugins = ["fixtures.browser", "fixtures.postgres", "fixtures.quality"]
 
 
 def subprocess_env(data_dir: Path) -> dict[str, str]:

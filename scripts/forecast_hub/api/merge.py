@@ -9,8 +9,8 @@ this function on the same random data and compares every row.
 - A removed edit is no edit: the draft shows, with no manual fields.
 - ``is_manual`` says ``forecast_qty`` is the planner's value: there is a
   live edit and manual edits are shown.
-- Where the build publishes the draft's interval, each row carries it
-  (``lower_qty``, ``upper_qty``) as drafted, edited or not.
+- Each row carries the draft's prediction interval (``lower_qty``,
+  ``upper_qty``) as drafted, edited or not; null where the build has none.
 """
 
 from __future__ import annotations
@@ -62,4 +62,7 @@ def merge_series(
         for row, low, high in zip(rows, lower[first:stop], upper[first:stop], strict=True):
             row["lower_qty"] = low
             row["upper_qty"] = high
+    else:
+        for row in rows:
+            row["lower_qty"] = row["upper_qty"] = None
     return rows

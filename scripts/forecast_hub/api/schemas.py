@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorDetail(BaseModel):
@@ -39,11 +39,11 @@ class ForecastRow(BaseModel):
     edited_at: dt.datetime | None
     lower_qty: float | None = Field(
         default=None,
-        description="The draft's prediction interval, low end; only where the build has one.",
+        description="The draft's prediction interval, low end; null where it has none.",
     )
     upper_qty: float | None = Field(
         default=None,
-        description="The draft's prediction interval, high end; only where the build has one.",
+        description="The draft's prediction interval, high end; null where it has none.",
     )
 
 
@@ -100,6 +100,63 @@ class LogEntryOut(BaseModel):
 class LogPage(BaseModel):
     entries: list[LogEntryOut]
     next_cursor: str | None
+
+
+class SkuRow(BaseModel):
+    """A forecast SKU; the tenant's hot attribute columns come beside these fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sku_id: str
+    sku_name: str | None
+    category: str | None
+    method: Literal["top3_median", "short_history_mean"]
+    members: list[str] | None = Field(
+        description="The three methods top3_median combines, in rank order; null otherwise."
+    )
+    wape: float | None = Field(
+        description="The draft method's nested window-1 WAPE; null where not scored."
+    )
+    edit_count: int = Field(description="Live edits inside the SKU's forecast horizon.")
+
+
+class SkuPage(BaseModel):
+    tenant_id: str
+    grain: str | None = Field(description="The tenant's period: day, week or month.")
+    hot_attributes: list[str] = Field(description="The attribute columns each row carries.")
+    categories: list[str] = Field(description="Every category among the forecast SKUs.")
+    rows: list[SkuRow]
+    next_cursor: str | None
+
+
+class HistoryRow(BaseModel):
+    period_date: dt.date = Field(description="First date of the period.")
+    qty: float = Field(description="Units sold in the period; 0 where none.")
+
+
+class HistoryPage(BaseModel):
+    tenant_id: str
+    sku_id: str
+    grain: str | None
+    rows: list[HistoryRow]
+    next_cursor: str | None
+
+
+class AccuracyRow(BaseModel):
+    """Scores of one method: the tenant's roll-up, or one series' with its ranks."""
+
+    model_config = ConfigDict(extra="allow")
+
+    method: str
+    wape: float | None
+    mae: float | None
+    bias: float | None
+
+
+class AccuracyPage(BaseModel):
+    tenant_id: str
+    sku_id: str | None = Field(description="The series asked for; null for the roll-up.")
+    rows: list[AccuracyRow]
 
 
 class PrefsBody(BaseModel):

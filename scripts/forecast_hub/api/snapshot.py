@@ -13,6 +13,12 @@ The draft is written sorted by tenant, SKU and date, with row groups that
 never span two tenants, and ``publication.json`` names each tenant's row
 groups and counts: the API's cache (``cache.py``) estimates its memory from
 those counts and reads one tenant's rows without reading the others'.
+
+Beside the draft, a build publishes what the planning page reads (the
+series' history, their accuracy, the SKUs' names and attributes, the
+tenants' grain): one Parquet file per table of ``PAGE_TABLES``, in the same
+folder, so they switch with the draft and travel with it to the bucket
+(``publication.json`` lists the build's files). ``page_data.py`` reads them.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -75,6 +81,22 @@ class TenantPublication:
         )
 
 
+# The planning page's tables, each published as <name>.parquet sorted by
+# these columns (the readers rely on the order).
+PAGE_TABLES: dict[str, tuple[str, ...]] = {
+    "tenants": ("tenant_id",),
+    "sku_attributes": ("tenant_id", "sku_id"),
+    "series_history": ("tenant_id", "sku_id", "period_date"),
+    "series_accuracy": ("tenant_id", "sku_id", "method"),
+    "tenant_accuracy": ("tenant_id", "method"),
+}
+# Rows per row group of a page table: a reader of one series reads one or two.
+PAGE_ROW_GROUP_ROWS = 65_536
+# The data files of a build without page tables (and of one published before
+# publication.json listed its files).
+DRAFT_FILES = (DRAFT_FILE, SKUS_FILE)
+
+
 @dataclass(frozen=True)
 class Publication:
     build_id: str
@@ -85,6 +107,8 @@ class Publication:
     columns: tuple[str, ...] = DRAFT_COLUMNS
     # None for a build published before tenants were recorded.
     tenants: Mapping[str, TenantPublication] | None = None
+    # The build's data files, beside publication.json.
+    files: tuple[str, ...] = DRAFT_FILES
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -94,6 +118,7 @@ class Publication:
             "draft_rows": self.draft_rows,
             "sku_rows": self.sku_rows,
             "columns": list(self.columns),
+            "files": list(self.files),
         }
         if self.tenants is not None:
             data["tenants"] = {name: part.to_json() for name, part in self.tenants.items()}
@@ -112,6 +137,7 @@ class Publication:
             tenants=None
             if tenants is None
             else {str(name): TenantPublication.from_json(part) for name, part in tenants.items()},
+            files=tuple(str(name) for name in data.get("files", DRAFT_FILES)),
         )
 
     def to_arrow(self) -> pa.Table:
@@ -306,8 +332,47 @@ def _tenants(
     }
 
 
+def _write_parquet(
+    rows: Rows, columns: Sequence[str], path: Path, row_group_rows: int | None = None
+) -> tuple[int, Any]:
+    """Write ``columns`` of the rows a batch at a time; (rows written, max of built_at or None)."""
+    reader = rows.to_reader() if isinstance(rows, pa.Table) else rows
+    schema = pa.schema([reader.schema.field(name) for name in columns])
+    count, built = 0, None
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in reader:
+            batch = pa.RecordBatch.from_arrays(
+                [batch.column(name) for name in columns], schema=schema
+            )
+            writer.write_batch(batch, row_group_size=row_group_rows)
+            count += batch.num_rows
+            if "built_at" in columns and batch.num_rows:
+                latest = pc.max(batch.column("built_at")).as_py()
+                built = (
+                    latest if built is None or (latest is not None and latest > built) else built
+                )
+    _fsync_file(path)
+    return count, built
+
+
+def _write_page_tables(folder: Path, tables: Mapping[str, Rows]) -> list[str]:
+    """Write each page table (a Table sorted here, a reader sorted already); their files."""
+    files = []
+    for name, rows in tables.items():
+        order = PAGE_TABLES[name]
+        if isinstance(rows, pa.Table):
+            rows = rows.sort_by([(column, "ascending") for column in order])
+        _write_parquet(rows, rows.schema.names, folder / f"{name}.parquet", PAGE_ROW_GROUP_ROWS)
+        files.append(f"{name}.parquet")
+    return files
+
+
 def publish_snapshot(
-    serving_dir: Path, draft: Rows, skus: Rows, object_store: ObjectStore | None = None
+    serving_dir: Path,
+    draft: Rows,
+    skus: Rows,
+    object_store: ObjectStore | None = None,
+    page_tables: Mapping[str, Rows] | None = None,
 ) -> Publication:
     """Write a new published build and point CURRENT at it; returns what was published.
 
@@ -317,12 +382,17 @@ def publish_snapshot(
     row per SKU) and the draft's series keys are. The draft's optional
     columns (DRAFT_OPTIONAL_COLUMNS) go with it where it has them. A draft
     whose method, members or built_at differ within a SKU is a ValueError,
-    and nothing is published.
+    and nothing is published. ``page_tables`` (names of ``PAGE_TABLES``; a
+    reader sorted by the table's columns) are written into the same folder,
+    so the page's data switches with the draft, and are uploaded with it.
 
     With ``object_store`` the build is uploaded and the bucket's pointer moved
     first (conditionally on the pointer this call found); if another build
     moved it meanwhile, UserError, and the local pointer stays where it was.
     """
+    unknown = sorted(set(page_tables or {}) - set(PAGE_TABLES))
+    if unknown:
+        raise ValueError(f"not tables of the planning page: {', '.join(unknown)}")
     lease = None
     if object_store is not None:
         from forecast_hub.objectstore.drafts import read_pointer
@@ -342,6 +412,7 @@ def publish_snapshot(
         tally = _write_draft(draft, columns, staging / DRAFT_FILE)
         sku_table = skus if isinstance(skus, pa.Table) else skus.read_all()
         sku_table = _known_skus(sku_table.select(list(SKU_COLUMNS)), tally.series_keys())
+        page_files = _write_page_tables(staging, page_tables or {})
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -355,6 +426,7 @@ def publish_snapshot(
         sku_table.num_rows,
         columns=tuple(columns),
         tenants=_tenants(tally, sku_table, tally.row_groups(staging / DRAFT_FILE)),
+        files=(*DRAFT_FILES, *page_files),
     )
     (staging / PUBLICATION_FILE).write_text(json.dumps(publication.to_json()), "utf-8")
     _fsync_file(staging / PUBLICATION_FILE)
@@ -396,3 +468,17 @@ def read_publication(folder: Path) -> Publication:
     return Publication.from_json(
         json.loads((folder / PUBLICATION_FILE).read_text(encoding="utf-8"))
     )
+
+
+def open_page_table(
+    serving_dir: Path, build_id: str, name: str, read_dictionary: Sequence[str] = ()
+) -> pq.ParquetFile | None:
+    """A page table of a build, memory-mapped (it stays readable once the build is pruned);
+    None when the build did not publish it."""
+    if name not in PAGE_TABLES:
+        raise KeyError(f"{name} is not a table of the planning page")
+    path = serving_dir / build_id / f"{name}.parquet"
+    try:
+        return pq.ParquetFile(pa.memory_map(str(path)), read_dictionary=list(read_dictionary))
+    except FileNotFoundError:
+        return None

@@ -26,6 +26,7 @@ from forecast_hub.api.cache import ForecastCache
 from forecast_hub.api.config import ApiConfig
 from forecast_hub.api.generation import Generation
 from forecast_hub.api.metrics import ApiMetrics
+from forecast_hub.api.page_data import PageDataCache
 from forecast_hub.api.responses import iso_timestamp
 from forecast_hub.api.stores import EditsBackend, choose_backend, resolved
 from forecast_hub.api.tokens import TokenRegistry
@@ -47,6 +48,7 @@ class ApiState:
         self.object_store = ObjectStore(config.object_store) if config.object_store else None
         self.cache = ForecastCache(config.serving_dir, config.cache)
         self.metrics = ApiMetrics(self.cache, self.store)
+        self.page_data = PageDataCache(config.serving_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:

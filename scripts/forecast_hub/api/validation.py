@@ -242,6 +242,17 @@ def parse_query_date(name: str, value: str | None) -> dt.date | None:
     return date
 
 
+def parse_query_text(name: str, value: str | None) -> str | None:
+    """A text parameter: None when absent or empty, 400 when too long or not text."""
+    if value is None or value == "":
+        return None
+    if len(value) > MAX_SKU_CHARS:
+        raise bad_request(f"{name} is at most {MAX_SKU_CHARS} characters")
+    if problem := _text_problem(value):
+        raise bad_request(f"{name} {problem}")
+    return value
+
+
 def parse_query_bool(name: str, value: str | None) -> bool | None:
     if value is None:
         return None

@@ -7,10 +7,15 @@ at once cannot interleave; the one that loses stops with a message. An API
 whose data folder lacks the bucket's current build downloads it into its own
 ``serving/`` the way a local build writes it (a hidden staging folder renamed
 into place, then the local CURRENT switched atomically), and serves it.
+
+Which files a build has, ``publication.json`` says (``files``: the draft,
+the SKUs and the planning page's tables); it is uploaded after them and
+fetched before them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -22,7 +27,9 @@ from forecast_hub.objectstore.client import ObjectStore, Overtaken
 log = logging.getLogger("forecast_hub.objectstore")
 
 POINTER_NAME = "serving/CURRENT"
-BUILD_FILES = ("draft.parquet", "skus.parquet", "publication.json")
+MANIFEST = "publication.json"
+# The data files of a build whose publication.json does not list them.
+DRAFT_FILES = ("draft.parquet", "skus.parquet")
 
 
 def _build_name(build_id: str, file: str) -> str:
@@ -44,13 +51,28 @@ def read_pointer(store: ObjectStore) -> tuple[str | None, PointerLease]:
     return found.body.decode("utf-8").strip() or None, PointerLease(found.etag)
 
 
+def build_files(manifest: bytes, where: str) -> tuple[str, ...]:
+    """The data files a build's publication.json lists, each a plain Parquet file name."""
+    try:
+        files = json.loads(manifest.decode("utf-8")).get("files", DRAFT_FILES)
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        raise UserError(f"{where} is not a build's publication.json") from None
+    if not isinstance(files, list | tuple) or not all(
+        isinstance(name, str) and name.endswith(".parquet") and name == Path(name).name
+        for name in files
+    ):
+        raise UserError(f"{where} lists files that are not a build's Parquet files")
+    return tuple(files)
+
+
 def upload_build(store: ObjectStore, folder: Path, lease: PointerLease) -> None:
     """Upload a published build folder, then move the bucket's pointer to it.
 
     UserError when another build moved the pointer since ``lease`` was read.
     """
     build_id = folder.name
-    for file in BUILD_FILES:
+    manifest = folder / MANIFEST
+    for file in (*build_files(manifest.read_bytes(), str(manifest)), MANIFEST):
         store.put_file(_build_name(build_id, file), folder / file)
     body = (build_id + "\n").encode("utf-8")
     try:
@@ -83,6 +105,20 @@ def switch_local_pointer(serving_dir: Path, build_id: str) -> None:
     _fsync(serving_dir)
 
 
+def _fetch_file(store: ObjectStore, build_id: str, file: str) -> bytes:
+    found = store.get(_build_name(build_id, file), bulk=True)
+    if found is None:
+        raise UserError(
+            f"{store.where(POINTER_NAME)} names build {build_id}, whose {file} is missing"
+        )
+    return found.body
+
+
+def _write_synced(path: Path, body: bytes) -> None:
+    path.write_bytes(body)
+    _fsync(path)
+
+
 def fetch_current_build(store: ObjectStore, serving_dir: Path) -> str | None:
     """Make the bucket's current build the local current one; its id, None if none.
 
@@ -92,19 +128,14 @@ def fetch_current_build(store: ObjectStore, serving_dir: Path) -> str | None:
     if build_id is None:
         return None
     target = serving_dir / build_id
-    if not (target / "publication.json").exists():
+    if not (target / MANIFEST).exists():
         serving_dir.mkdir(parents=True, exist_ok=True)
         staging = serving_dir / f".fetching-{build_id}"
         staging.mkdir(exist_ok=True)
-        for file in BUILD_FILES:
-            found = store.get(_build_name(build_id, file), bulk=True)
-            if found is None:
-                raise UserError(
-                    f"{store.where(POINTER_NAME)} names build {build_id}, whose {file} is missing"
-                )
-            path = staging / file
-            path.write_bytes(found.body)
-            _fsync(path)
+        manifest = _fetch_file(store, build_id, MANIFEST)
+        for file in build_files(manifest, store.where(_build_name(build_id, MANIFEST))):
+            _write_synced(staging / file, _fetch_file(store, build_id, file))
+        _write_synced(staging / MANIFEST, manifest)
         _fsync(staging)
         staging.rename(target)
         log.info("fetched build %s from %s", build_id, store.url)

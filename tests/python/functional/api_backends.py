@@ -8,9 +8,12 @@
   draft in ``gold.fct_forecast_draft`` and the views dbt builds over them
   (``serving.v_forecast`` and its staging views), nothing on the API's disk.
 
-Every backend serves the same small hand-made draft: published the way dbt
-publishes it (``publish_snapshot``) for the first two, loaded into the
-draft table for the emulator. dbt runs the views once per session (parsing
+Every backend serves the same small hand-made draft and the planning
+page's tables of it (``published.page_tables``): published the way dbt
+publishes them (``publish_snapshot``) for the first two, loaded into the
+warehouse's tables of the same names for the emulator (the draft, dim_sku,
+dim_tenant, fct_series_history, the accuracy models, the hot_attributes
+seed). dbt runs the views once per session (parsing
 the project is what takes long); the DDL it ran is replayed on every other
 emulator of the session, whose database has the same name.
 """
@@ -39,6 +42,7 @@ import yaml
 from psycopg import sql
 
 from conftest import REPO, subprocess_env
+from forecast_hub.api.page_data import SKU_FIELDS
 from forecast_hub.api.snapshot import publish_snapshot
 from forecast_hub.hybrid import connect_store, edits_store_path
 from forecast_hub.postgres.server import ServerState
@@ -47,6 +51,7 @@ from forecast_hub.snowflake.connection import connect
 from forecast_hub.snowflake.emulator import running_emulator
 from forecast_hub.snowflake.hybrid import apply_snowflake_hybrid
 from forecast_hub.snowflake.settings import EMULATOR_PORT_ENV, SnowflakeSettings
+from published import page_tables
 
 BACKENDS = ("embedded", "postgresql", "emulator")
 FIRST = dt.date(2025, 3, 3)
@@ -60,6 +65,25 @@ SERVE = (
 # The views dbt builds over the draft and the planning tables.
 VIEWS = ("stg_planning__manual_edits", "stg_planning__user_prefs", "v_forecast")
 START_TIMEOUT_S = 60
+HISTORY_DAYS = 45
+# A SKU known to its tenant (in dim_sku) without a draft.
+UNDRAFTED = ("northwind", "n-gone")
+# The warehouse tables the page's tables are loaded into on the emulator.
+PAGE_TABLES_IN_WAREHOUSE = {
+    "tenants": "gold.dim_tenant",
+    "sku_attributes": "gold.dim_sku",
+    "series_history": "gold.fct_series_history",
+    "series_accuracy": "gold.fct_forecast_accuracy",
+    "tenant_accuracy": "gold.fct_forecast_accuracy_by_tenant",
+}
+_WAREHOUSE_TYPES = {
+    pa.string(): "varchar",
+    pa.float64(): "float",
+    pa.int32(): "integer",
+    pa.int64(): "integer",
+    pa.bool_(): "boolean",
+    pa.date32(): "date",
+}
 
 
 def free_port() -> int:
@@ -77,30 +101,46 @@ def draft_rows(scale: float = 1.0) -> list[tuple[str, str, dt.date, int, float]]
     ]
 
 
-def publish_draft(data_dir: Path, scale: float = 1.0, built_at: dt.datetime = BUILT_AT) -> None:
-    """The hand-made draft, published as dbt's publishing model publishes a build."""
+def hand_made_draft(scale: float = 1.0, built_at: dt.datetime = BUILT_AT) -> pa.Table:
+    """The draft every backend serves, with its interval and members."""
     rows = draft_rows(scale)
-    draft = pa.table(
+    return pa.table(
         {
             "tenant_id": [r[0] for r in rows],
             "sku_id": [r[1] for r in rows],
             "forecast_date": [r[2] for r in rows],
             "step": pa.array([r[3] for r in rows], pa.int32()),
             "draft_qty": [r[4] for r in rows],
+            "lower_qty": [r[4] / 2 for r in rows],
+            "upper_qty": [r[4] * 2 for r in rows],
             "method": ["naive"] * len(rows),
+            "members": ["naive,ses,tsb"] * len(rows),
             "built_at": [built_at] * len(rows),
         }
     )
-    known = [(t, s) for t, skus in TENANT_SKUS.items() for s in skus] + [("northwind", "n-gone")]
+
+
+def hand_made_page_tables(draft: pa.Table) -> dict[str, pa.Table]:
+    return page_tables(draft, HISTORY_DAYS, extra_skus=[UNDRAFTED])
+
+
+def publish_draft(
+    data_dir: Path, scale: float = 1.0, built_at: dt.datetime = BUILT_AT, page: bool = True
+) -> None:
+    """The hand-made draft and (unless not ``page``) its page tables, published as dbt's
+    publishing model does."""
+    draft = hand_made_draft(scale, built_at)
+    known = [(t, s) for t, skus in TENANT_SKUS.items() for s in skus] + [UNDRAFTED]
     skus = pa.table(
         {
             "tenant_id": [t for t, _ in known],
             "sku_id": [s for _, s in known],
-            "is_active": [s != "n-gone" for _, s in known],
+            "is_active": [(t, s) != UNDRAFTED for t, s in known],
             "discontinued_date": pa.array([None] * len(known), pa.date32()),
         }
     )
-    publish_snapshot(data_dir / "serving", draft, skus)
+    tables = hand_made_page_tables(draft) if page else None
+    publish_snapshot(data_dir / "serving", draft, skus, page_tables=tables)
 
 
 class Server:
@@ -161,6 +201,10 @@ class Backend:
 
     def publish(self, scale: float = 1.0, built_at: dt.datetime = BUILT_AT) -> None:
         publish_draft(self.data_dir, scale, built_at)
+
+    def lose_page_tables(self) -> None:
+        """A new build of the same draft, without the planning page's tables."""
+        publish_draft(self.data_dir, page=False)
 
     def server(self) -> Server:
         return Server(self.data_dir, self.target, self.env())
@@ -273,36 +317,45 @@ class EmulatorBackend(Backend):
             connection.close()
 
     def publish(self, scale: float = 1.0, built_at: dt.datetime = BUILT_AT) -> None:
-        """A new build: the draft table replaced, the views built over it if missing."""
-        columns = _draft_columns()
-        declared = ", ".join(f"{name} {kind}" for name, kind in columns)
-        known = {"tenant_id", "sku_id", "forecast_date", "step", "draft_qty", "method", "built_at"}
-        selected = ", ".join(
-            f"cast({'value:' + name if name in known else 'null'} as {kind})"
-            for name, kind in columns
-        )
-        document = json.dumps(
-            [
-                {
-                    "tenant_id": tenant,
-                    "sku_id": sku,
-                    "forecast_date": date.isoformat(),
-                    "step": step,
-                    "draft_qty": qty,
-                    "method": "naive",
-                    "built_at": built_at.isoformat(sep=" "),
-                }
-                for tenant, sku, date, step, qty in draft_rows(scale)
-            ]
-        )
+        """A new build: the draft and the page's tables replaced, the views built if missing."""
+        draft = hand_made_draft(scale, built_at)
         self.execute("create schema if not exists gold")
-        self.execute(f"create or replace table gold.fct_forecast_draft ({declared})")
+        self.load_table("gold.fct_forecast_draft", draft, dict(_draft_columns()))
+        tables = hand_made_page_tables(draft)
+        for name, table in tables.items():
+            self.load_table(PAGE_TABLES_IN_WAREHOUSE[name], table)
+        described = tables["sku_attributes"].column_names
+        hot = [column for column in described if column not in SKU_FIELDS]
+        self.execute("create schema if not exists seeds")
+        self.load_table("seeds.hot_attributes", pa.table({"attribute_name": hot}))
+        self._build_views()
+
+    def lose_page_tables(self) -> None:
+        """The warehouse without the planning page's history table (the draft stays)."""
+        self.execute(f"drop table if exists {PAGE_TABLES_IN_WAREHOUSE['series_history']}")
+
+    def load_table(
+        self, name: str, table: pa.Table, declared: dict[str, str] | None = None
+    ) -> None:
+        """Replace a warehouse table by ``table``'s rows; ``declared`` gives its columns' types
+        (else they follow the Arrow types), a declared column ``table`` lacks is null."""
+        if declared is None:
+            declared = {f.name: _WAREHOUSE_TYPES[f.type] for f in table.schema}
+        columns = ", ".join(f"{column} {kind}" for column, kind in declared.items())
+        selected = ", ".join(
+            f"cast({'value:' + column if column in table.column_names else 'null'} as {kind})"
+            for column, kind in declared.items()
+        )
+        rows = [
+            {k: v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for k, v in row.items()}
+            for row in table.to_pylist()
+        ]
+        document = json.dumps(rows, default=lambda value: value.isoformat())
+        self.execute(f"create or replace table {name} ({columns})")
         self.execute(
-            f"insert into gold.fct_forecast_draft select {selected}"
-            " from table(flatten(input => parse_json(%s)))",
+            f"insert into {name} select {selected} from table(flatten(input => parse_json(%s)))",
             [document],
         )
-        self._build_views()
 
     def _build_views(self) -> None:
         if self.execute(

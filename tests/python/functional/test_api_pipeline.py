@@ -153,8 +153,65 @@ def test_the_build_published_the_draft_the_api_serves(chain: Chain) -> None:
         (sku, date.isoformat(), qty, method) for sku, date, qty, method, _ in built
     ]
     assert headers["X-Forecast-Built-At"] == _iso(built[0][4])
+    interval = chain.warehouse(
+        "select lower_qty, upper_qty from gold.fct_forecast_draft"
+        " where tenant_id = 'northwind' order by sku_id, forecast_date"
+    )
+    assert [(r["lower_qty"], r["upper_qty"]) for r in rows] == interval
     (published,) = chain.warehouse("select build_id from serving.forecast_draft_published")
     assert published[0] in headers["X-Data-Source"]
+
+
+def test_the_pages_endpoints_answer_what_gold_holds(chain: Chain) -> None:
+    """/skus, /history and /accuracy of the build equal dim_sku, the draft and gold's tables."""
+    with chain.client("ann") as client:
+        skus = client.get("/v1/tenants/northwind/skus", params={"limit": 10_000}).json()
+        listed = {row["sku_id"]: row for row in skus["rows"]}
+        sku = sorted(listed)[0]
+        history = client.get("/v1/tenants/northwind/history", params={"sku_id": sku}).json()
+        series = client.get("/v1/tenants/northwind/accuracy", params={"sku_id": sku}).json()
+        tenant = client.get("/v1/tenants/northwind/accuracy").json()
+    drafted = chain.warehouse(
+        "select distinct draft.sku_id, sku.sku_name, sku.category, sku.color, draft.method,"
+        " draft.members, accuracy.window_1_wape"
+        " from gold.fct_forecast_draft as draft"
+        " inner join gold.dim_sku as sku using (tenant_id, sku_id)"
+        " left join gold.fct_forecast_accuracy as accuracy"
+        "   on draft.tenant_id = accuracy.tenant_id and draft.sku_id = accuracy.sku_id"
+        "   and draft.method = accuracy.method"
+        " where draft.tenant_id = 'northwind' order by 1"
+    )
+    members = [",".join(r["members"]) if r["members"] else None for r in skus["rows"]]
+    assert [
+        (r["sku_id"], r["sku_name"], r["category"], r["color"], r["method"], joined, r["wape"])
+        for r, joined in zip(skus["rows"], members, strict=True)
+    ] == drafted
+    assert (
+        skus["grain"]
+        == chain.warehouse("select grain from gold.dim_tenant where tenant_id = 'northwind'")[0][0]
+    )
+    assert [(r["period_date"], r["qty"]) for r in history["rows"]] == [
+        (date.isoformat(), qty)
+        for date, qty in chain.warehouse(
+            "select period_date, qty from gold.fct_series_history"
+            f" where tenant_id = 'northwind' and sku_id = '{sku}' order by period_date"
+        )
+    ]
+    assert history["rows"], "a drafted series has history"
+    assert sorted((r["method"], r["wape"], r["method_rank"]) for r in series["rows"]) == sorted(
+        chain.warehouse(
+            "select method, wape, method_rank from gold.fct_forecast_accuracy"
+            f" where tenant_id = 'northwind' and sku_id = '{sku}'"
+        )
+    )
+    assert sorted((r["method"], r["wape"], r["interval_coverage"]) for r in tenant["rows"]) == (
+        sorted(
+            chain.warehouse(
+                "select method, wape, interval_coverage from gold.fct_forecast_accuracy_by_tenant"
+                " where tenant_id = 'northwind'"
+            )
+        )
+    )
 
 
 def test_dbt_build_during_a_stream_of_edits_both_succeed(chain: Chain) -> None:

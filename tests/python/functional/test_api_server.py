@@ -140,6 +140,9 @@ def test_the_openapi_document_and_docs_are_served(api: Api) -> None:
         "/v1/tenants/{tenant_id}/edits/{sku_id}/{forecast_date}",
         "/v1/tenants/{tenant_id}/edits/log",
         "/v1/tenants/{tenant_id}/prefs",
+        "/v1/tenants/{tenant_id}/skus",
+        "/v1/tenants/{tenant_id}/history",
+        "/v1/tenants/{tenant_id}/accuracy",
     }
     assert "EditsBody" in document["components"]["schemas"]
     docs = api.client.get("/docs")
@@ -199,6 +202,8 @@ def test_every_status_code_of_the_spec(api: Api, empty_api: Api) -> None:
     assert empty_api.client.get("/healthz").status_code == 503
     assert empty_api.get("/v1/tenants/northwind/forecast").status_code == 503
     assert empty_api.edit("n-001", day, 1).status_code == 503
+    for resource in ("skus", "history?sku_id=n-001", "accuracy"):
+        assert empty_api.get(f"/v1/tenants/northwind/{resource}").status_code == 503
     for response in (stale, malformed, big, again):
         error = response.json()["error"]
         assert set(error) <= {"code", "message", "details"} and error["message"]
@@ -243,6 +248,10 @@ def test_another_tenants_token_gets_403_everywhere_and_changes_nothing(api: Api)
         api.client.get("/v1/tenants/northwind/edits/log?since=garbage", headers=eve),
         api.client.get("/v1/tenants/northwind/prefs", headers=eve),
         api.client.put("/v1/tenants/northwind/prefs", headers=eve, json={"show_manual": False}),
+        api.client.get("/v1/tenants/northwind/skus?q=n-011", headers=eve),
+        api.client.get("/v1/tenants/northwind/history?sku_id=n-011", headers=eve),
+        api.client.get("/v1/tenants/northwind/history?sku_id=nope&limit=0", headers=eve),
+        api.client.get("/v1/tenants/northwind/accuracy?sku_id=n-011", headers=eve),
     ]
     for response in attempts:
         assert response.status_code == 403, (response.request.url, response.text)
@@ -262,7 +271,8 @@ INJECTION = "'; drop table manual_edits_ht; --"
 def _bad_requests(api: Api) -> list[tuple[str, str, dict, int]]:
     """(method, path, request arguments, expected status)."""
     day = DATES[5].isoformat()
-    edits = "/v1/tenants/northwind/edits"
+    page = "/v1/tenants/northwind"
+    edits = f"{page}/edits"
 
     def body(**edit) -> dict:
         return {"json": {"edits": [{"sku_id": "n-012", "forecast_date": day, "qty": 1, **edit}]}}
@@ -320,6 +330,14 @@ def _bad_requests(api: Api) -> list[tuple[str, str, dict, int]]:
         ),
         ("GET", f"{edits}/log", {"params": {"since": INJECTION}}, 400),
         ("GET", f"{edits}/log", {"params": {"cursor": "eyJ4Ijox"}}, 400),
+        ("GET", f"{page}/skus", {"params": {"limit": "0"}}, 400),
+        ("GET", f"{page}/skus", {"params": {"cursor": INJECTION}}, 400),
+        ("GET", f"{page}/skus", {"params": {"q": "x" * 201}}, 400),
+        ("GET", f"{page}/history", {}, 400),
+        ("GET", f"{page}/history", {"params": {"sku_id": INJECTION}}, 404),
+        ("GET", f"{page}/history", {"params": {"sku_id": "n-012", "start": INJECTION}}, 400),
+        ("GET", f"{page}/history", {"params": {"sku_id": "n-012", "cursor": "eyJ4Ijox"}}, 400),
+        ("GET", f"{page}/accuracy", {"params": {"sku_id": "g-001"}}, 404),
     ]
 
 

@@ -6,7 +6,9 @@ stage, reconciled with the manifest by Snowpark, the standard-table variant
 of the hybrid DDL, dbt build on the emulator target). The gold outputs people
 use, the forecast draft with its interval, the backtest accuracy, its
 per-tenant roll-up and v_forecast, must be equal row for row, after the
-first build and after an incremental one over a new batch of files.
+first build and after an incremental one over a new batch of files; and
+the planning page's endpoints must answer the same from the emulator's
+tables as from the build's published files.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import httpx
 import pytest
+from api_backends import Server
 
 from conftest import subprocess_env
+from forecast_hub.api.tokens import add_token
 from forecast_hub.errors import UserError
 from forecast_hub.feeds import FEEDS
 from forecast_hub.quality import run_quality_checkpoint
@@ -238,6 +243,69 @@ def differences_from_duckdb(builds: Builds, sql: str) -> list[Any]:
 @pytest.mark.parametrize("output", sorted(GOLD_QUERIES))
 def test_gold_outputs_equal_duckdb_row_for_row(builds: Builds, output: str) -> None:
     assert differences_from_duckdb(builds, GOLD_QUERIES[output]) == []
+
+
+def _differences(want: Any, have: Any, where: str = "") -> list[str]:
+    """Where two backends' answers differ (floats within TOLERANCE): each path and values."""
+    if isinstance(want, dict) and isinstance(have, dict):
+        if want.keys() != have.keys():
+            return [f"{where}: keys {sorted(want)} != {sorted(have)}"]
+        return [d for key in want for d in _differences(want[key], have[key], f"{where}.{key}")]
+    if isinstance(want, list) and isinstance(have, list):
+        if len(want) != len(have):
+            return [f"{where}: {len(want)} items != {len(have)}"]
+        return [
+            d
+            for index, (a, b) in enumerate(zip(want, have, strict=True))
+            for d in _differences(a, b, f"{where}[{index}]")
+        ]
+    return [] if _same(want, have) else [f"{where}: {want!r} != {have!r}"]
+
+
+def _page_answers(server: Server, token: str, tenant_id: str) -> list[Any]:
+    """What the planning page reads of a tenant: its SKUs and roll-up, and the history and
+    accuracy of every fifth SKU."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+
+        def read(resource: str, **params: Any) -> Any:
+            answer = client.get(
+                f"/v1/tenants/{tenant_id}/{resource}",
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        skus = read("skus", limit=10_000)
+        answers = [skus, read("accuracy")]
+        for row in skus["rows"][::5]:
+            answers.append(read("history", sku_id=row["sku_id"], limit=10_000))
+            answers.append(read("accuracy", sku_id=row["sku_id"]))
+        return answers
+
+
+def test_the_planning_pages_endpoints_answer_the_same_from_the_warehouse(
+    builds: Builds,
+) -> None:
+    """`serve --target emulator` reads the warehouse's gold tables, `serve` on duckdb the
+    build's published files: the same SKUs, history and accuracy."""
+    ((tenant_id,),) = query_duckdb(builds, "select min(tenant_id) from gold.dim_tenant")
+    token = add_token(builds.data_dir / "api" / "tokens.json", tenant_id, "ann")
+    assert builds.emulator is not None
+    answers = []
+    for target, env in (
+        ("duckdb", {}),
+        ("emulator", {EMULATOR_PORT_ENV: str(builds.emulator.port)}),
+    ):
+        server = Server(builds.data_dir, target, env)
+        server.start()
+        try:
+            answers.append(_page_answers(server, token, tenant_id))
+        finally:
+            server.stop()
+    published, warehouse = answers
+    assert len(published[0]["rows"]) >= 10 and any(a.get("rows") for a in published[2:])
+    assert _differences(published, warehouse)[:10] == []
 
 
 def test_every_silver_row_is_landed_once_with_its_lineage(builds: Builds) -> None:

@@ -3,7 +3,8 @@ and served by the forecast cache, a restart from the cache's local copy, the sto
 failing and coming back, fencing over HTTP, SIGTERM in async durability, `edits persist`.
 
 The draft is published with publish_snapshot, as the dbt model does, from the
-small hand-made table of test_api_server.py.
+small hand-made table of test_api_server.py (with the planning page's
+tables of it, for the warm start).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from forecast_hub.errors import UserError
 from forecast_hub.objectstore import ObjectStore
 from forecast_hub.objectstore.drafts import read_pointer, upload_build
 from forecast_hub.objectstore.restore import build_from_bucket
+from published import page_tables
 
 SERVE = (
     "import sys; from forecast_hub.api import serve; from forecast_hub.settings import Settings;"
@@ -100,13 +102,16 @@ class Api:
         )
 
     def forecast(self) -> list[dict]:
+        return self.read("forecast", limit=10_000)["rows"]
+
+    def read(self, resource: str, **params: object) -> dict:
         answer = self.client.get(
-            "/v1/tenants/northwind/forecast",
-            params={"limit": 10_000},
+            f"/v1/tenants/northwind/{resource}",
+            params=params,
             headers={"Authorization": f"Bearer {self.token}"},
         )
         assert answer.status_code == 200, answer.text
-        return answer.json()["rows"]
+        return answer.json()
 
     def persistence(self) -> dict:
         return self.client.get("/healthz").json()["persistence"]
@@ -155,24 +160,39 @@ def draft_tables(scale: float = 1.0) -> tuple[pa.Table, pa.Table]:
     return draft, skus
 
 
+def _page_answers(api: Api) -> list[dict]:
+    """What the planning page reads beside the forecast."""
+    return [
+        api.read("skus"),
+        api.read("history", sku_id=SKU),
+        api.read("accuracy"),
+        api.read("accuracy", sku_id=SKU),
+    ]
+
+
 def test_an_api_on_an_empty_folder_serves_the_draft_from_the_bucket_alone(
     tmp_path: Path, bucket: str, moto: MotoServer
 ) -> None:
     build = tmp_path / "build"
+    draft, skus = draft_tables()
     publication = publish_snapshot(
-        build / "serving", *draft_tables(), object_store=ObjectStore(bucket)
+        build / "serving", draft, skus, ObjectStore(bucket), page_tables(draft)
     )
+    assert {"series_history.parquet", "tenants.parquet"} < set(publication.files)
     local = Api(build, moto.url, "")  # no object store: the build machine's own files
     try:
         expected = local.forecast()
+        page = _page_answers(local)
     finally:
         local.stop()
+    assert page[1]["rows"] and page[0]["rows"], "the page's tables were published"
     warm = Api(tmp_path / "elsewhere", moto.url, bucket)
     try:
         health = warm.client.get("/healthz").json()
         assert health["status"] == "ready", health
         assert health["draft"]["build_id"] == publication.build_id
         assert warm.forecast() == expected and len(expected) == 20 * len(DATES)
+        assert _page_answers(warm) == page, "the page's tables came with the draft"
         assert current_build_id(tmp_path / "elsewhere" / "serving") == publication.build_id
     finally:
         warm.stop()

@@ -20,6 +20,7 @@ from forecast_hub.api.auth import TENANT_PREFIX
 from forecast_hub.api.snapshot import publish_snapshot
 from forecast_hub.api.tokens import add_token
 from forecast_hub.hybrid import connect_store
+from published import page_tables
 
 DAY = dt.date(2025, 3, 3)
 PATH_VALUES = {"tenant_id": "northwind", "sku_id": "n-001", "forecast_date": DAY.isoformat()}
@@ -27,6 +28,7 @@ BODIES = {
     "/edits": {"edits": [{"sku_id": "n-001", "forecast_date": DAY.isoformat(), "qty": 7}]},
     "/prefs": {"show_manual": False},
 }
+QUERIES = {"/history": "?sku_id=n-001"}
 
 
 def _publish(serving_dir: Path) -> None:
@@ -49,7 +51,7 @@ def _publish(serving_dir: Path) -> None:
             "discontinued_date": pa.array([None, None], pa.date32()),
         }
     )
-    publish_snapshot(serving_dir, draft, skus)
+    publish_snapshot(serving_dir, draft, skus, page_tables=page_tables(draft))
 
 
 class Served:
@@ -67,8 +69,9 @@ class Served:
         for template, operations in self.app.openapi()["paths"].items():
             if not template.startswith(TENANT_PREFIX):
                 continue
-            path = template.format(**PATH_VALUES)
-            body = BODIES.get(template.removeprefix(TENANT_PREFIX))
+            resource = template.removeprefix(TENANT_PREFIX)
+            path = template.format(**PATH_VALUES) + QUERIES.get(resource, "")
+            body = BODIES.get(resource)
             requests += [(method.upper(), path, body) for method in sorted(operations)]
         return requests
 
@@ -111,6 +114,9 @@ def test_every_tenant_route_of_the_app_is_behind_the_gate(served: Served) -> Non
         ("GET", "/v1/tenants/northwind/edits/log"),
         ("GET", "/v1/tenants/northwind/prefs"),
         ("PUT", "/v1/tenants/northwind/prefs"),
+        ("GET", "/v1/tenants/northwind/skus"),
+        ("GET", "/v1/tenants/northwind/history?sku_id=n-001"),
+        ("GET", "/v1/tenants/northwind/accuracy"),
     }
     answers = {
         (method, path): (

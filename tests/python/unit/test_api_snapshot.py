@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ from forecast_hub.api.snapshot import (
     POINTER,
     SKUS_FILE,
     current_build_id,
+    open_page_table,
     publish_snapshot,
     read_publication,
 )
@@ -67,6 +69,7 @@ def test_a_published_build_loads_indexed_by_tenant_and_sku(tmp_path: Path) -> No
     serving = tmp_path / "serving"
     publication = publish_snapshot(serving, _draft(3.0), _skus())
     assert current_build_id(serving) == publication.build_id
+    assert not any(path.name.startswith(".") for path in serving.iterdir())
     assert publication.built_at == BUILT_AT.replace(tzinfo=dt.UTC)
     t1 = _tenant(serving, "t1")
     assert t1 is not None
@@ -222,3 +225,48 @@ def test_a_method_that_differs_across_two_batches_is_not_published(tmp_path: Pat
         publish_snapshot(tmp_path, _reader(draft, 1), _reader(_skus(), 4))
     assert current_build_id(tmp_path) is None
     assert not any(tmp_path.iterdir())  # the staging folder is removed
+
+
+def test_the_page_tables_are_published_sorted_in_the_build_folder(tmp_path: Path) -> None:
+    history = pa.table(
+        {
+            "tenant_id": ["t2", "t1", "t1"],
+            "sku_id": ["a", "b", "a"],
+            "period_date": [dt.date(2025, 3, 1), dt.date(2025, 3, 2), dt.date(2025, 3, 1)],
+            "qty": [1.0, 2.0, 3.0],
+        }
+    )
+    publication = publish_snapshot(
+        tmp_path, _draft(1.0), _skus(), page_tables={"series_history": history}
+    )
+    handle = open_page_table(tmp_path, publication.build_id, "series_history")
+    assert handle is not None
+    assert handle.read().to_pydict()["qty"] == [3.0, 2.0, 1.0]
+    assert open_page_table(tmp_path, publication.build_id, "tenants") is None
+    with pytest.raises(ValueError, match="not tables of the planning page: drafts"):
+        publish_snapshot(tmp_path, _draft(1.0), _skus(), page_tables={"drafts": history})
+    assert current_build_id(tmp_path) == publication.build_id
+    assert not any(path.name.startswith(".") for path in tmp_path.iterdir())
+
+
+def test_a_page_table_streamed_as_sorted_batches_is_written_as_it_comes_and_listed(
+    tmp_path: Path,
+) -> None:
+    history = pa.table(
+        {
+            "tenant_id": ["t1"] * 5,
+            "sku_id": ["a", "a", "a", "b", "b"],
+            "period_date": [dt.date(2025, 3, day) for day in (1, 2, 3, 1, 2)],
+            "qty": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    batches = pa.RecordBatchReader.from_batches(history.schema, history.to_batches(max_chunksize=2))
+    publication = publish_snapshot(
+        tmp_path, _draft(1.0), _skus(), page_tables={"series_history": batches}
+    )
+    handle = open_page_table(tmp_path, publication.build_id, "series_history")
+    assert handle is not None and handle.read().to_pydict() == history.to_pydict()
+    assert publication.files == ("draft.parquet", "skus.parquet", "series_history.parquet")
+    listed = json.loads((tmp_path / publication.build_id / "publication.json").read_text())
+    assert listed["files"] == list(publication.files)
+    assert read_publication(tmp_path / publication.build_id) == publication

@@ -7,7 +7,17 @@ added to ``ROUTERS``.
 
 from fastapi import APIRouter
 
-from forecast_hub.api.routes import edits, forecast, health, metrics, prefs
+from forecast_hub.api.routes import (
+    accuracy,
+    edits,
+    forecast,
+    health,
+    history,
+    metrics,
+    page,
+    prefs,
+    skus,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -15,6 +25,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     forecast.router,
     edits.router,
     prefs.router,
+    skus.router,
+    history.router,
+    accuracy.router,
+    page.router,
 )
 
 __all__ = ["ROUTERS"]

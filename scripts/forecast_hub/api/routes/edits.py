@@ -10,6 +10,7 @@ snowflake they are checked against the warehouse's draft of their SKUs.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -24,6 +25,7 @@ from forecast_hub.api.edits import (
     Applied,
     Conflict,
     EditRequest,
+    LogEntry,
     NothingToRemove,
     PutEdits,
     RemoveEdit,
@@ -32,13 +34,14 @@ from forecast_hub.api.errors import ApiError, bad_request, not_found
 from forecast_hub.api.generation import Generation
 from forecast_hub.api.responses import json_response
 from forecast_hub.api.state import ApiState
-from forecast_hub.api.stores import resolved
+from forecast_hub.api.stores import EditsBackend, resolved
 from forecast_hub.api.validation import (
     MAX_SKU_CHARS,
     DraftLookup,
     check_path_date,
     parse_edits,
     parse_limit,
+    parse_query_text,
     parse_timestamp_param,
     read_body,
     requested_skus,
@@ -51,6 +54,8 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 NO_SUCH_EDIT: dict[int | str, dict[str, Any]] = {
     404: {"model": schemas.ErrorBody, "description": "No such edit."}
 }
+# Log entries one request reads at most when it keeps those of one SKU.
+LOG_SCAN_ROWS = 10_000
 
 
 def conflict_error(result: Conflict) -> ApiError:
@@ -153,20 +158,58 @@ def log_position(cursor: str | None) -> int:
     return int(after_text)
 
 
+async def sku_log(
+    store: EditsBackend,
+    tenant_id: str,
+    sku_id: str,
+    since: dt.datetime | None,
+    after: int,
+    limit: int,
+) -> tuple[list[LogEntry], int | None]:
+    """One SKU's entries after log id ``after``, and the log id to go on from (None: the end).
+
+    The log is read in order and the SKU's entries kept, up to LOG_SCAN_ROWS
+    read per request, so a page can hold fewer than ``limit`` entries and
+    still have a next one.
+    """
+    kept: list[LogEntry] = []
+    scanned = 0
+    while scanned < LOG_SCAN_ROWS:
+        chunk = await resolved(store.read_log(tenant_id, since, after, limit))
+        scanned += len(chunk)
+        for entry in chunk:
+            if entry.sku_id == sku_id:
+                kept.append(entry)
+                if len(kept) == limit:
+                    return kept, entry.log_id
+        if len(chunk) < limit:
+            return kept, None
+        after = chunk[-1].log_id
+    return kept, after
+
+
 @router.get("/edits/log", response_model=schemas.LogPage)
 async def read_log(
     caller: Caller,
     state: State,
     since: Annotated[str | None, Query(description="ISO 8601; entries at or after it.")] = None,
+    sku_id: Annotated[str | None, Query(description="Only this SKU's entries.")] = None,
     limit: Annotated[str | None, Query(description="Entries per page, 1 to 10000.")] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
 ) -> Response:
     """The append-only history of edits and removals: who, when, old and new, why."""
     moment = parse_timestamp_param("since", since)
+    sku = parse_query_text("sku_id", sku_id)
     page_size = parse_limit(limit, DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS)
     after = log_position(cursor)
-    entries = await resolved(state.store.read_log(caller.tenant_id, moment, after, page_size))
-    next_cursor = encode_cursor(str(entries[-1].log_id)) if len(entries) == page_size else None
+    if sku is None:
+        entries = await resolved(state.store.read_log(caller.tenant_id, moment, after, page_size))
+        resume = entries[-1].log_id if len(entries) == page_size else None
+    else:
+        entries, resume = await sku_log(
+            state.store, caller.tenant_id, sku, moment, after, page_size
+        )
+    next_cursor = encode_cursor(str(resume)) if resume is not None else None
     return json_response(
         {"entries": [entry.to_json() for entry in entries], "next_cursor": next_cursor}
     )

@@ -24,7 +24,7 @@ unique by the primary key (a hybrid table enforces it; two processes that
 collide retry).
 
 All of this backend's SQL is in this module; the read path is
-``warehouse.py``.
+``warehouse.py``, the planning page's reads ``warehouse_page.py``.
 """
 
 from __future__ import annotations
@@ -160,7 +160,8 @@ SQL_PAGE_SELECT = (
     f" {_SHOWN} as show_manual, method, edited_by, edited_at, built_at,"
     " (select max(edited_at) from planning.manual_edits_ht where tenant_id = ?)"
     " as edits_as_of,"
-    " (select count(*) from planning.manual_edits_ht where tenant_id = ?) as edit_rows"
+    " (select count(*) from planning.manual_edits_ht where tenant_id = ?) as edit_rows,"
+    " lower_qty, upper_qty"
     " from serving.v_forecast where tenant_id = ? and user_id in (?, '*')"
 )
 SQL_PAGE_SKUS = " and sku_id in (select value::varchar from table(flatten(input => parse_json(?))))"
@@ -180,6 +181,65 @@ SQL_DRAFT_OF = (
 SQL_DRAFT_INFO = (
     "select count(*) as draft_rows, max(built_at) as built_at"
     " from serving.v_forecast where user_id = '*'"
+)
+
+# The planning page's reads (warehouse_page.py): the tables dbt builds in gold
+# (and the hot_attributes seed), each statement bound to the caller's tenant.
+# A drafted SKU is one of fct_forecast_draft; a known one has a draft or a
+# row of dim_sku.
+_DRAFTED = (
+    "(select sku_id, min(method) as method, min(members) as members,"
+    " min(forecast_date) as first_forecast_date, max(forecast_date) as last_forecast_date"
+    " from gold.fct_forecast_draft where tenant_id = ? group by sku_id)"
+)
+SQL_SKUS_SELECT = (
+    "select drafted.sku_id, skus.sku_name, skus.category, drafted.method, drafted.members,"
+    " accuracy.window_1_wape, drafted.first_forecast_date, drafted.last_forecast_date"
+    f" from {_DRAFTED} as drafted"
+    " left join gold.dim_sku as skus on skus.tenant_id = ? and drafted.sku_id = skus.sku_id"
+    " left join gold.fct_forecast_accuracy as accuracy on accuracy.tenant_id = ?"
+    " and drafted.sku_id = accuracy.sku_id and drafted.method = accuracy.method"
+    " where true"
+)
+SQL_SKUS_TEXT = (
+    " and (position(? in lower(drafted.sku_id)) > 0"
+    " or position(? in lower(coalesce(skus.sku_name, ''))) > 0)"
+)
+SQL_SKUS_CATEGORY = " and skus.category = ?"
+SQL_SKUS_AFTER = " and drafted.sku_id > ?"
+SQL_SKUS_ORDER = " order by drafted.sku_id limit ?"
+SQL_SKU_ATTRIBUTES = (
+    f"select * from gold.dim_sku where tenant_id = ?{SQL_PAGE_SKUS} order by sku_id"
+)
+# Named and ordered as the hot_attributes() macro makes dim_sku's columns.
+SQL_HOT_ATTRIBUTES = (
+    "select lower(trim(attribute_name)) from seeds.hot_attributes order by attribute_name"
+)
+SQL_CATEGORIES = (
+    "select distinct skus.category from gold.dim_sku as skus"
+    f" inner join {_DRAFTED} as drafted on skus.sku_id = drafted.sku_id"
+    " where skus.tenant_id = ? and skus.category is not null order by skus.category"
+)
+SQL_GRAIN = "select grain from gold.dim_tenant where tenant_id = ?"
+SQL_SKU_KNOWN = (
+    "select count(*) from (select sku_id from gold.dim_sku where tenant_id = ? and sku_id = ?"
+    " union all select sku_id from gold.fct_forecast_draft where tenant_id = ? and sku_id = ?)"
+    " as known"
+)
+SQL_HISTORY_SELECT = (
+    "select period_date, qty from gold.fct_series_history where tenant_id = ? and sku_id = ?"
+)
+SQL_HISTORY_START = " and period_date >= ?"
+SQL_HISTORY_END = " and period_date <= ?"
+SQL_HISTORY_ORDER = " order by period_date limit ?"
+SQL_SERIES_ACCURACY = (
+    "select method, wape, mae, bias, window_1_wape, window_1_mae, window_1_bias,"
+    " window_count, method_rank, nested_rank, is_member, is_nested_member, is_selected,"
+    " window_1_coverage from gold.fct_forecast_accuracy where tenant_id = ? and sku_id = ?"
+)
+SQL_TENANT_ACCURACY = (
+    "select method, series_count, holdout_periods, wape, mae, bias, interval_coverage,"
+    " interval_level from gold.fct_forecast_accuracy_by_tenant where tenant_id = ?"
 )
 
 # -----------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ request's show_manual are bound; the view's row of the user (their stored
 preference resolved by the model) wins over the tenant's. The statement
 also reads the tenant's latest edit time, so the headers say which edits
 the page reflects. Nothing is cached but the draft's build time and size,
-for ``/healthz`` and the headers of an empty page.
+for ``/healthz`` and the headers of an empty page. The planning page's
+reads are ``warehouse_page.py``'s, over the same pool.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from forecast_hub.api.stores.snowflake import (
     SnowflakeEditsStore,
     aware,
 )
+from forecast_hub.api.stores.warehouse_page import WarehousePageReads
 from forecast_hub.api.tenant_rows import SkuSeries
 from forecast_hub.api.tokens import Principal
 from forecast_hub.api.validation import check_path_date
@@ -100,6 +102,7 @@ def _page_row(row: tuple[Any, ...]) -> dict[str, Any]:
     """One row of the page statement as the API answers it."""
     sku_id, forecast_date, draft_qty, manual_qty, forecast_qty, is_manual = row[:6]
     method, edited_by, edited_at = row[7:10]
+    lower_qty, upper_qty = row[13:15]
     return {
         "sku_id": sku_id,
         "forecast_date": forecast_date,
@@ -112,6 +115,8 @@ def _page_row(row: tuple[Any, ...]) -> dict[str, Any]:
         # The emulator sends a null timestamp as 1970-01-01: the edit's author
         # says whether there is one.
         "edited_at": aware(edited_at) if edited_by is not None else None,
+        "lower_qty": None if lower_qty is None else float(lower_qty),
+        "upper_qty": None if upper_qty is None else float(upper_qty),
     }
 
 
@@ -175,6 +180,7 @@ class Warehouse:
         self.store = store
         self._draft_info: tuple[float, dict[str, Any] | None, str | None] | None = None
         self._drafts: DraftLoader | None = None
+        self.page = WarehousePageReads(self)
 
     async def open(self) -> None:
         """Nothing to load: every answer is the warehouse's."""
@@ -189,12 +195,24 @@ class Warehouse:
             f" {self.settings.target}` and `dbt build --target {self.settings.target}`"
         )
 
-    async def _query(self, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
-        def run(connection: SnowflakeConnection) -> list[tuple[Any, ...]]:
+    async def _query(
+        self, sql: str, parameters: Sequence[Any], missing: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        _, rows = await self.query_described(sql, parameters, missing)
+        return rows
+
+    async def query_described(
+        self, sql: str, parameters: Sequence[Any], missing: str | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The statement's column names (lower case) and rows; 503 when it cannot answer,
+        with ``missing`` (else the draft's message) when an object it reads is missing."""
+
+        def run(connection: SnowflakeConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
             cursor = connection.cursor()
             try:
                 cursor.execute(sql, list(parameters))
-                return [tuple(row) for row in cursor.fetchall()]
+                names = [str(column[0]).lower() for column in cursor.description or ()]
+                return names, [tuple(row) for row in cursor.fetchall()]
             finally:
                 cursor.close()
 
@@ -206,6 +224,8 @@ class Warehouse:
             raise
         except Exception as error:
             if _missing_view(error):
+                if missing is not None:
+                    raise not_ready(missing) from None
                 self._draft_info = None
                 raise not_ready(self.missing_message) from None
             raise not_ready(f"the warehouse could not answer: {error}") from None
@@ -239,12 +259,16 @@ class Warehouse:
         assert shown is not None
         return ForecastPage(rows, shown, next_cursor, self.headers(built_at, edits_as_of))
 
-    def headers(self, built_at: dt.datetime, edits_as_of: dt.datetime) -> dict[str, str]:
+    def headers(
+        self, built_at: dt.datetime, edits_as_of: dt.datetime, read: str = "view=serving.v_forecast"
+    ) -> dict[str, str]:
+        """Freshness headers; ``read`` names what answered (``kind=schema.object``)."""
+        kind, _, name = read.partition("=")
         return {
             "X-Forecast-Built-At": iso_timestamp(built_at),
             "X-Edits-As-Of": iso_timestamp(edits_as_of),
             "X-Data-Source": (
-                f"{self.settings.target}; view={self.settings.database}.serving.v_forecast;"
+                f"{self.settings.target}; {kind}={self.settings.database}.{name};"
                 f" built_at={iso_timestamp(built_at)}"
             ),
         }
