@@ -42,4 +42,6 @@ def format_timestamp(moment: dt.datetime) -> str:
 
 
 def parse_timestamp(stored: str) -> dt.datetime:
-    return dt.datetime.strptime(stored, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.UTC)
+    """A stored timestamp back (fromisoformat reads format_timestamp's text, and is
+    about fifty times faster than strptime: a store's load parses one per edit)."""
+    return dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC)
