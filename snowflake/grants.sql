@@ -49,3 +49,14 @@ grant select on all views in schema serving to role forecast_hub_api;
 grant select on future views in schema serving to role forecast_hub_api;
 grant usage on schema planning to role forecast_hub_api;
 grant select, insert, update on all tables in schema planning to role forecast_hub_api;
+
+-- API, the planning page (/skus, /history, /accuracy): the gold tables and
+-- the hot-attributes seed it reads. These carry no row access policy (the
+-- build itself reads them whole), so there tenant isolation rests on the
+-- API binding the caller's tenant into every statement it runs.
+grant usage on schema gold to role forecast_hub_api;
+grant select on all tables in schema gold to role forecast_hub_api;
+grant select on future tables in schema gold to role forecast_hub_api;
+grant usage on schema seeds to role forecast_hub_api;
+grant select on all tables in schema seeds to role forecast_hub_api;
+grant select on future tables in schema seeds to role forecast_hub_api;
