@@ -319,15 +319,35 @@ def load_cache(conn: sqlite3.Connection) -> EditsCache:
     edits: dict[str, dict[tuple[str, dt.date], StoredEdit]] = {}
     prefs: dict[tuple[str, str], bool | None] = {}
     edits_as_of: dict[str, dt.datetime] = {}
-    for tenant_id, sku_id, date, *rest in conn.execute(
+    # Edits share their dates (a horizon's) and times (a group commit's): each
+    # text is parsed once, which is most of a large store's load.
+    dates: dict[str, dt.date] = {}
+    times: dict[str, dt.datetime] = {}
+    for (
+        tenant_id,
+        sku_id,
+        date_text,
+        qty,
+        reason,
+        edited_by,
+        time_text,
+        version,
+        removed,
+    ) in conn.execute(
         "select tenant_id, sku_id, forecast_date, manual_qty, reason, edited_by,"
         " edited_at, version, is_removed from manual_edits_ht"
     ):
-        stored = _stored(tuple(rest))
-        edits.setdefault(tenant_id, {})[(sku_id, dt.date.fromisoformat(date))] = stored
+        date = dates.get(date_text)
+        if date is None:
+            date = dates[date_text] = dt.date.fromisoformat(date_text)
+        edited_at = times.get(time_text)
+        if edited_at is None:
+            edited_at = times[time_text] = parse_timestamp(time_text)
+        stored = StoredEdit(qty, reason, edited_by, edited_at, version, bool(removed))
+        edits.setdefault(tenant_id, {})[(sku_id, date)] = stored
         latest = edits_as_of.get(tenant_id)
-        if latest is None or stored.edited_at > latest:
-            edits_as_of[tenant_id] = stored.edited_at
+        if latest is None or edited_at > latest:
+            edits_as_of[tenant_id] = edited_at
     for tenant_id, user_id, show_manual in conn.execute(
         "select tenant_id, user_id, show_manual from user_prefs_ht"
     ):
