@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from starlette.responses import Response
@@ -14,21 +16,39 @@ from forecast_hub.api.responses import json_response
 from forecast_hub.api.stores import resolved
 
 router = APIRouter()
+T = TypeVar("T")
+
+# Each check of a store or warehouse gets this long; both run at once, so
+# /healthz answers within it even when a server is gone and its connector
+# is still retrying.
+CHECK_WITHIN_S = 10.0
+
+
+async def _within(check: Awaitable[T], otherwise: T) -> T:
+    try:
+        return await asyncio.wait_for(check, CHECK_WITHIN_S)
+    except TimeoutError:
+        return otherwise
 
 
 @router.get("/healthz", response_model=schemas.Health, responses={503: {"model": schemas.Health}})
 async def healthz(state: State) -> Response:
     """Liveness and readiness: storage, the draft's age, the cache, pending persistence."""
     generation = state.cache.generation
-    reachable = await resolved(state.store.reachable())
-    writer = state.store.writer_alive
-    # Only the embedded store with an object store can be overtaken.
-    fenced = bool(getattr(state.store, "fenced", False))
+    late = f"the warehouse did not answer within {CHECK_WITHIN_S:g} s"
     draft: dict[str, Any] | None = None
     reason = None
     if state.warehouse is not None:
-        draft, reason = await state.warehouse.draft_health()
-    elif generation is not None:
+        reachable, (draft, reason) = await asyncio.gather(
+            _within(resolved(state.store.reachable()), False),
+            _within(state.warehouse.draft_health(), (None, late)),
+        )
+    else:
+        reachable = await _within(resolved(state.store.reachable()), False)
+    writer = state.store.writer_alive
+    # Only the embedded store with an object store can be overtaken.
+    fenced = bool(getattr(state.store, "fenced", False))
+    if state.warehouse is None and generation is not None:
         built_at = generation.publication.built_at
         draft = {
             "build_id": generation.build_id,
