@@ -27,6 +27,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forecast_hub.api.edit_jobs import MAX_BATCH_EDITS, job_weight
+from forecast_hub.api.edit_jobs import Applied as Applied
+from forecast_hub.api.edit_jobs import Conflict as Conflict
+from forecast_hub.api.edit_jobs import EditRequest as EditRequest
+from forecast_hub.api.edit_jobs import Job as Job
+from forecast_hub.api.edit_jobs import LogEntry as LogEntry
+from forecast_hub.api.edit_jobs import NothingToRemove as NothingToRemove
+from forecast_hub.api.edit_jobs import PrefsSaved as PrefsSaved
+from forecast_hub.api.edit_jobs import PutEdits as PutEdits
+from forecast_hub.api.edit_jobs import Removed as Removed
+from forecast_hub.api.edit_jobs import RemoveEdit as RemoveEdit
+from forecast_hub.api.edit_jobs import Result as Result
+from forecast_hub.api.edit_jobs import SetPrefs as SetPrefs
+from forecast_hub.api.edit_jobs import StoredEdit as StoredEdit
 from forecast_hub.api.persistence import Fenced as Fenced
 from forecast_hub.api.persistence import Persistence, reload_from_object_store
 from forecast_hub.api.persistence import StorageUnavailable as StorageUnavailable
@@ -35,119 +49,8 @@ from forecast_hub.hybrid.store import connect_store, format_timestamp, parse_tim
 from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER, HybridSchema
 from forecast_hub.objectstore.changes import INSERT_LOG, UPSERT_EDIT, UPSERT_PREFS, ChangeSet
 
-MAX_BATCH_EDITS = 20_000
 _STOP = object()
 _RELOAD = object()
-
-
-@dataclass(frozen=True)
-class StoredEdit:
-    manual_qty: float | None
-    reason: str | None
-    edited_by: str
-    edited_at: dt.datetime
-    version: int
-    is_removed: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "qty": self.manual_qty,
-            "reason": self.reason,
-            "version": self.version,
-            "is_removed": self.is_removed,
-            "edited_by": self.edited_by,
-            "edited_at": self.edited_at,
-        }
-
-
-@dataclass(frozen=True)
-class EditRequest:
-    sku_id: str
-    forecast_date: dt.date
-    qty: float
-    reason: str | None = None
-    expected_version: int | None = None
-
-
-@dataclass(frozen=True)
-class PutEdits:
-    tenant_id: str
-    user_id: str
-    edits: tuple[EditRequest, ...]
-
-
-@dataclass(frozen=True)
-class RemoveEdit:
-    tenant_id: str
-    user_id: str
-    sku_id: str
-    forecast_date: dt.date
-
-
-@dataclass(frozen=True)
-class SetPrefs:
-    tenant_id: str
-    user_id: str
-    show_manual: bool | None
-
-
-Job = PutEdits | RemoveEdit | SetPrefs
-
-
-@dataclass(frozen=True)
-class Applied:
-    edits: tuple[tuple[EditRequest, StoredEdit], ...]
-
-
-@dataclass(frozen=True)
-class Conflict:
-    conflicts: tuple[tuple[int, EditRequest, StoredEdit | None], ...]
-
-
-@dataclass(frozen=True)
-class Removed:
-    edit: StoredEdit
-
-
-@dataclass(frozen=True)
-class NothingToRemove:
-    pass
-
-
-@dataclass(frozen=True)
-class PrefsSaved:
-    show_manual: bool | None
-
-
-Result = Applied | Conflict | Removed | NothingToRemove | PrefsSaved
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    log_id: int
-    sku_id: str
-    forecast_date: dt.date
-    action: str
-    old_qty: float | None
-    new_qty: float | None
-    reason: str | None
-    edited_by: str
-    edited_at: dt.datetime
-    version: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "log_id": self.log_id,
-            "sku_id": self.sku_id,
-            "forecast_date": self.forecast_date,
-            "action": self.action,
-            "old_qty": self.old_qty,
-            "new_qty": self.new_qty,
-            "reason": self.reason,
-            "edited_by": self.edited_by,
-            "edited_at": self.edited_at,
-            "version": self.version,
-        }
 
 
 @dataclass
@@ -355,10 +258,6 @@ def load_cache(conn: sqlite3.Connection) -> EditsCache:
     return edits, prefs, edits_as_of
 
 
-def _weight(job: Job) -> int:
-    return len(job.edits) if isinstance(job, PutEdits) else 1
-
-
 class EditsStore:
     """Edits, preferences and the log: written by one thread, read from memory."""
 
@@ -491,7 +390,7 @@ class EditsStore:
                 conn = self._reload(conn)
                 continue
             batch = [item]
-            size = _weight(item[0])
+            size = job_weight(item[0])
             while size < MAX_BATCH_EDITS:
                 try:
                     item = self._queue.get_nowait()
@@ -504,7 +403,7 @@ class EditsStore:
                     self._queue.put(_RELOAD)
                     break
                 batch.append(item)
-                size += _weight(item[0])
+                size += job_weight(item[0])
             # Strictly increasing times: a batch's edits share one edited_at,
             # and a later batch is always later, whatever the clock does.
             now = max(dt.datetime.now(dt.UTC), last_time + dt.timedelta(microseconds=1))

@@ -26,10 +26,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from forecast_hub.api.edits import Job, PutEdits, Result, StorageUnavailable
+from forecast_hub.api.edit_jobs import MAX_BATCH_EDITS, Job, Result, job_weight
+from forecast_hub.api.edits import StorageUnavailable
 from forecast_hub.api.stores.batch import BatchPlan
 
-MAX_BATCH_EDITS = 20_000
 _BEFORE_ANY_BATCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 log = logging.getLogger("forecast_hub.api")
 
@@ -43,10 +43,6 @@ class _Pending:
     future: asyncio.Future[Result]
     taken: bool = False
     dropped: bool = False
-
-
-def _weight(job: Job) -> int:
-    return len(job.edits) if isinstance(job, PutEdits) else 1
 
 
 @dataclass
@@ -110,7 +106,7 @@ class GroupCommitWriter:
                 continue
             item.taken = True
             batch.append(item)
-            size += _weight(item.job)
+            size += job_weight(item.job)
         return batch
 
     def _now(self) -> dt.datetime:
