@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
 from forecast_hub.quality.assets import PACKAGES, VENDOR_DIR, Package, sri
+from npm_package import check_version, extract
 
 
 def _pack(package: Package, workdir: Path) -> Path:
@@ -39,22 +39,8 @@ def _unpack(package: Package, tarball: Path, target: Path) -> None:
     """The package's wanted files, licence and package.json into target/<name>@<version>/."""
     wanted = [*package.files, "package.json", *([package.licence] if package.licence else [])]
     folder = target / package.folder
-    with tarfile.open(tarball) as archive:
-        for file in wanted:
-            try:
-                member = archive.extractfile(f"package/{file}")
-            except KeyError:
-                member = None
-            if member is None:
-                raise SystemExit(f"{package.folder} has no file {file}")
-            path = folder / file
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(member.read())
-    declared = json.loads((folder / "package.json").read_text())
-    if declared.get("version") != package.version:
-        raise SystemExit(
-            f"npm gave {package.name} {declared.get('version')}, not {package.version}"
-        )
+    extract(tarball, folder, wanted, package.folder)
+    check_version(folder, package.name, package.version)
     for file, expected in package.integrity:
         actual = sri((folder / file).read_bytes(), expected.split("-", 1)[0])
         if actual != expected:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from forecast_hub.api.page_assets import (
     VENDOR_DIR,
     Library,
 )
+from npm_package import check_version, extract
 
 
 def _run(command: list[str], what: str, cwd: Path | None = None) -> str:
@@ -106,22 +106,9 @@ def _bundle_tabulator(tarball: Path, workdir: Path, target: Path) -> None:
 def _unpack(library: Library, tarball: Path, target: Path) -> None:
     """The library's files, licence and package.json into target/<name>/."""
     folder = target / library.name
-    with tarfile.open(tarball) as archive:
-        for file in (*library.files, library.licence, "package.json"):
-            try:
-                member = archive.extractfile(f"package/{file}")
-            except KeyError:
-                member = None
-            if member is None:
-                raise SystemExit(f"{library.name}@{library.version} has no file {file}")
-            path = folder / file
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(member.read())
-    declared = json.loads((folder / "package.json").read_text())
-    if declared.get("version") != library.version:
-        raise SystemExit(
-            f"npm gave {library.name} {declared.get('version')}, not {library.version}"
-        )
+    files = (*library.files, library.licence, "package.json")
+    extract(tarball, folder, files, f"{library.name}@{library.version}")
+    check_version(folder, library.name, library.version)
 
 
 def _readme(target: Path) -> None:
