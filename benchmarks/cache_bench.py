@@ -229,7 +229,7 @@ def measure_cache(data: Path, sample: list[Probe], warm: bool) -> dict[str, Any]
     def columns(probe: Probe) -> object:
         rows = held[probe[0]]
         span = rows.rows_of(probe[1])
-        quantities = (rows.draft_qty, rows.lower_qty, rows.upper_qty, rows.step, rows.keys)
+        quantities = (rows.draft_qty, rows.lower_qty, rows.upper_qty, rows.step, rows.days)
         return [column[span.start : span.stop] for column in quantities if column is not None]
 
     result = measured(before, started, generation.rows, page, point, sample)

@@ -36,9 +36,11 @@ from forecast_hub.api.snapshot import (
     runs,
 )
 from forecast_hub.api.tenant_rows import (
+    DAY_BYTES,
     FLOAT_BYTES,
-    ROW_KEY_BYTES,
     SERIES_BYTES,
+    SKU_COLUMN_BYTES,
+    SKU_INTERVAL_BYTES,
     TenantRows,
     encode_tenant,
 )
@@ -52,17 +54,15 @@ STEP_BYTES = 2
 
 
 def row_bytes(columns: Container[str]) -> int:
-    """What one draft row costs in the columns: its key, step and quantities."""
+    """What one draft row costs in the columns: its day, step and quantities."""
     interval = "lower_qty" in columns and "upper_qty" in columns
-    return ROW_KEY_BYTES + STEP_BYTES + FLOAT_BYTES * (3 if interval else 1)
+    return DAY_BYTES + STEP_BYTES + FLOAT_BYTES * (3 if interval else 1)
 
 
 def estimate_bytes(part: TenantPublication, columns: Container[str]) -> int:
     """The memory a tenant's rows will take, from the publication's counts."""
     interval = "lower_qty" in columns and "upper_qty" in columns
-    # Per SKU with a draft: its offset and built_at (8 bytes each), and a flag
-    # where there is an interval.
-    per_series = 16 + (1 if interval else 0)
+    per_series = SKU_COLUMN_BYTES + (SKU_INTERVAL_BYTES if interval else 0)
     return (
         part.draft_rows * row_bytes(columns)
         + part.series * per_series

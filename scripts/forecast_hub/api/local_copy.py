@@ -6,10 +6,12 @@ start, and the next load of an evicted tenant, map the file without
 parsing it, and an evicted tenant's pages leave with its mapping. The copy
 is a cache: a missing or unreadable file is read from the Parquet again.
 
-Layout: ``<cache_dir>/<build_id>/t<code>-<YYYYMMDD>.rows.arrow`` (the
-packed keys and value columns) and ``.skus.arrow`` (one row per SKU with a
-draft), where code is the tenant's position in the build and the date the
-retention cutoff the rows were kept for.
+Layout: ``<cache_dir>/<build_id>/t<code>-<YYYYMMDD>.rows.arrow`` (the day
+and value columns, the tenant's first day in the schema's metadata) and
+``.skus.arrow`` (one row per SKU with a draft, with its row count), where
+code is the tenant's position in the build and the date the retention
+cutoff the rows were kept for. A file of another layout is unusable, so it
+is read from the Parquet again.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ log = logging.getLogger("forecast_hub.api.cache")
 
 ROWS_SUFFIX = ".rows.arrow"
 SKUS_SUFFIX = ".skus.arrow"
+DAY_BASE = b"day_base"
 
 
 def _stem(code: int, cutoff: dt.date) -> str:
@@ -47,7 +50,7 @@ def _cutoff_of(path: Path) -> dt.date | None:
 
 def _batches(rows: TenantRows) -> tuple[pa.RecordBatch, pa.RecordBatch]:
     columns: dict[str, pa.Array] = {
-        "key": pa.array(rows.keys),
+        "day": pa.array(rows.days),
         "step": pa.array(rows.step),
         "draft_qty": pa.array(rows.draft_qty),
     }
@@ -58,12 +61,14 @@ def _batches(rows: TenantRows) -> tuple[pa.RecordBatch, pa.RecordBatch]:
         columns["upper_qty"] = pa.array(rows.upper_qty)
     skus: dict[str, pa.Array] = {
         "sku_id": pa.array(rows.sku_order, pa.string()),
+        "rows": pa.array(np.diff(rows.offsets)),
         "method": pa.array(rows.methods, pa.string()),
         "built_at": pa.array(rows.built_at),
     }
     if rows.members is not None:
         skus["members"] = pa.array(rows.members, pa.string())
-    return pa.RecordBatch.from_pydict(columns), pa.RecordBatch.from_pydict(skus)
+    metadata = {DAY_BASE: str(rows.day_base).encode()}
+    return pa.RecordBatch.from_pydict(columns, metadata=metadata), pa.RecordBatch.from_pydict(skus)
 
 
 def _numpy(batch: pa.RecordBatch, name: str) -> npt.NDArray[Any]:
@@ -80,11 +85,19 @@ def _rows_of(
 ) -> TenantRows:
     columns = _columns(rows)
     has_interval = "lower_qty" in columns and "upper_qty" in columns
+    metadata = rows.schema.metadata or {}
+    if DAY_BASE not in metadata:
+        raise ValueError("no first day in the rows file's metadata")
+    offsets = np.concatenate([[0], np.cumsum(_numpy(skus, "rows"))]).astype(np.int64)
+    if offsets[-1] != len(columns["day"]):
+        raise ValueError("the SKUs' row counts do not add up to the rows file")
     return TenantRows(
         tenant_id,
         skus.column("sku_id").to_pylist(),
         without_draft(known, skus.column("sku_id")),
-        columns["key"],
+        offsets,
+        int(metadata[DAY_BASE]),
+        columns["day"],
         columns["step"],
         columns["draft_qty"],
         [str(method) for method in labels(skus.column("method"))],

@@ -1,13 +1,15 @@
 """One tenant's draft in columns: what the forecast cache holds per tenant.
 
-The key of a row (SKU, forecast date) is packed into one sorted integer,
-``sku_code << 32 | day``: the SKU's position among the tenant's SKUs (in
-SKU order) and the date's day number. Each SKU is a slice of the rows
-(``offsets``); the values are numpy columns beside the keys, with null
-intervals as NaN. What is the same for every row of a SKU (its method,
-members, built_at) is held once per SKU. So a point read is a dictionary
-look-up and a bisection, a SKU's page is a few slices, and the memory is the
-columns plus about a hundred bytes per SKU.
+Each SKU with a draft has a position among the tenant's SKUs (in SKU order)
+and a slice of the rows (``offsets``), its dates ascending within it. A row
+holds its date as a day number from the tenant's first day (``days``,
+two bytes for any span under 65,536 days), its step and its quantities,
+with null intervals as NaN. What is the same for every row of a SKU (its
+method, members, built_at, the spacing of its dates) is held once per SKU.
+So a point read is a dictionary look-up and a bisection within the SKU's
+slice, a SKU's page is a few slices of the columns (its dates a stride of
+one table of dates made once per tenant), and the memory is the columns plus
+about a hundred bytes per SKU.
 
 A ``TenantRows`` never changes once built; ``retained`` makes a new one.
 """
@@ -29,49 +31,66 @@ import pyarrow.compute as pc
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 
-SKU_SHIFT = 32
-DAY_OFFSET = 2**31
-DAY_MASK = 2**32 - 1
 MAX_SKUS = 2**31 - 1
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 # Python objects per SKU beyond the columns: its id (a str), the dictionary
 # entry naming its position (and the int) and the list slots of its id, method
 # and members; 135 measured with tracemalloc on ids of 10 characters.
 SERIES_BYTES = 136
-ROW_KEY_BYTES = 8
+# A row's day: uint16 when the tenant's dates span fewer than 65,536 days.
+DAY_BYTES = 2
 FLOAT_BYTES = 8
 PAGE_BYTES = 4096
+# Per SKU in the columns: its offset and built_at (8 bytes each), the
+# spacing of its dates (2) and, with an interval, its gaps flag (1).
+SKU_COLUMN_BYTES = 18
+SKU_INTERVAL_BYTES = 1
 
-
-# A date's day bits in a key: its ordinal plus this.
-ORDINAL_TO_DAY = DAY_OFFSET - EPOCH_ORDINAL
-# About 55 years of dates, 40 bytes each, made once per tenant.
+# About 55 years of dates, 40 bytes each, made once per tenant; past that a
+# slice's dates are made one by one.
 MAX_DATE_TABLE = 20_000
 DATE_BYTES = 40
 # Per SKU: its interval has no null, some, or is all null.
 NO_GAPS, SOME_GAPS, ALL_GAPS = 0, 1, 2
+# The spacing of a SKU whose dates are not evenly spaced (monthly ones).
+UNEVEN = 0
+MAX_SPACING = 2**15 - 1
 
 
 def day_number(date: dt.date) -> int:
     return date.toordinal() - EPOCH_ORDINAL
 
 
-def _date_table(keys: Ints, offsets: Ints) -> tuple[int, npt.NDArray[np.object_] | None]:
-    """The lowest day bits of ``keys`` and the date of every day from there to the
-    highest, so a slice's dates are one subtraction and one take; no table for
-    dates more than MAX_DATE_TABLE days apart (their dates are made one by one)."""
-    if not len(keys):
-        return 0, None
-    # Dates ascend within a SKU: its first and last rows hold its extremes.
-    filled = offsets[1:] > offsets[:-1]
-    first = int((keys[offsets[:-1][filled]] & DAY_MASK).min())
-    last = int((keys[offsets[1:][filled] - 1] & DAY_MASK).max())
-    if last - first >= MAX_DATE_TABLE:
-        return first, None
-    ordinal = first - ORDINAL_TO_DAY
-    table = np.empty(last - first + 1, dtype=object)
-    table[:] = [dt.date.fromordinal(ordinal + k) for k in range(last - first + 1)]
-    return first, table
+def _date_table(base: int, days: npt.NDArray[np.integer]) -> list[dt.date] | None:
+    """The date of every day from ``base`` to the last of ``days``, so a slice's
+    dates are a stride or a take of a list; None past MAX_DATE_TABLE days."""
+    span = int(days.max()) + 1 if len(days) else 0
+    if span > MAX_DATE_TABLE:
+        return None
+    ordinal = base + EPOCH_ORDINAL
+    return [dt.date.fromordinal(ordinal + k) for k in range(span)]
+
+
+def _spacings(days: npt.NDArray[np.integer], offsets: Ints) -> npt.NDArray[np.int16]:
+    """Per SKU: the days between its consecutive dates when they are all equal
+    (1 for a SKU of one row), else UNEVEN."""
+    sizes = np.diff(offsets)
+    spacing = np.ones(len(sizes), dtype=np.int16)
+    if not len(days):
+        return spacing
+    gaps = np.diff(days.astype(np.int64))
+    # The gaps inside each SKU of two rows or more: rows offsets[k]..offsets[k+1]-2.
+    several = np.flatnonzero(sizes > 1)
+    if not len(several):
+        return spacing
+    starts = offsets[:-1][several]
+    inside = np.ones(len(gaps), dtype=bool)
+    inside[offsets[1:-1] - 1] = False
+    lowest = np.minimum.reduceat(np.where(inside, gaps, np.iinfo(np.int64).max), starts)
+    highest = np.maximum.reduceat(np.where(inside, gaps, -1), starts)
+    even = (lowest == highest) & (lowest <= MAX_SPACING)
+    spacing[several] = np.where(even, lowest, UNEVEN).astype(np.int16)
+    return spacing
 
 
 class SkuSeries(NamedTuple):
@@ -112,35 +131,56 @@ def _floats(column: pa.ChunkedArray | pa.Array) -> Floats:
     return np.asarray(pc.fill_null(array.cast(pa.float64()), np.nan).to_numpy(), dtype=np.float64)
 
 
-def _interval(column: Floats, low: int, high: int, gaps: int) -> list[float | None]:
+def _day_column(days: Ints) -> npt.NDArray[np.integer]:
+    """Day numbers from the tenant's first day: uint16 when they fit, else int32."""
+    if len(days) == 0 or days.max() < 2**16:
+        return days.astype(np.uint16)
+    return days.astype(np.int32)
+
+
+def _interval(column: memoryview, low: int, high: int, gaps: int) -> list[float | None]:
     """A slice of an interval column as Python values, NaN as None."""
     if gaps == ALL_GAPS:
         return [None] * (high - low)
-    values: list[float | None] = column[low:high].tolist()
+    # A memoryview of doubles gives floats, whatever typeshed says of tolist.
+    values: list[float | None] = column[low:high].tolist()  # type: ignore[assignment]
     if gaps == SOME_GAPS:
         return [None if value != value else value for value in values]
     return values
 
 
+def _view(column: npt.NDArray[Any] | None) -> memoryview | None:
+    """The column's buffer: indexing and slicing a memoryview make Python values
+    faster than numpy does for a few of them."""
+    return None if column is None else column.data
+
+
 class TenantRows:
-    """One tenant's draft: packed sorted keys, value columns, one slice per SKU."""
+    """One tenant's draft: a slice of the rows per SKU, day and value columns."""
 
     __slots__ = (
-        "_date_base",
         "_dates",
-        "_keys",
+        "_days",
+        "_gaps",
+        "_lower",
         "_offsets",
+        "_ordinal_base",
         "_quantities",
+        "_spacing",
+        "_steps",
+        "_upper",
         "built_at",
         "codes",
+        "day_base",
+        "days",
         "draft_qty",
         "interval_gaps",
-        "keys",
         "lower_qty",
         "members",
         "methods",
         "offsets",
         "sku_order",
+        "spacing",
         "step",
         "tenant_id",
         "upper_qty",
@@ -151,7 +191,9 @@ class TenantRows:
         tenant_id: str,
         sku_order: list[str],
         known: Iterable[str],
-        keys: Ints,
+        offsets: Ints,
+        day_base: int,
+        days: npt.NDArray[np.integer],
         step: npt.NDArray[np.integer],
         draft_qty: Floats,
         methods: list[str],
@@ -160,6 +202,8 @@ class TenantRows:
         upper_qty: Floats | None = None,
         members: list[str | None] | None = None,
     ) -> None:
+        """``offsets``: the first row of each SKU of ``sku_order`` and the row
+        count last; ``days``: each row's day number less ``day_base``."""
         if len(sku_order) > MAX_SKUS:
             raise ValueError(f"tenant {tenant_id} has more than {MAX_SKUS} SKUs")
         self.tenant_id = tenant_id
@@ -168,7 +212,9 @@ class TenantRows:
         codes = dict(zip(sku_order, range(len(sku_order)), strict=True))
         codes.update(dict.fromkeys(set(known).difference(codes), -1))
         self.codes = codes
-        self.keys = keys
+        self.offsets = offsets
+        self.day_base = day_base
+        self.days = days
         self.step = step
         self.draft_qty = draft_qty
         self.lower_qty = lower_qty
@@ -176,38 +222,47 @@ class TenantRows:
         self.methods = methods
         self.members = members
         self.built_at = built_at
-        bounds = np.arange(len(sku_order) + 1, dtype=np.int64) << SKU_SHIFT
-        self.offsets: Ints = np.searchsorted(keys, bounds).astype(np.int64)
-        self._keys = keys.data
-        self._quantities = draft_qty.data
-        self._offsets = self.offsets.data
-        self._date_base, self._dates = _date_table(keys, self.offsets)
+        self.spacing = _spacings(days, offsets)
+        self._offsets = offsets.data
+        self._spacing = self.spacing.data
+        self._ordinal_base = day_base + EPOCH_ORDINAL
+        self._dates = _date_table(day_base, days)
+        self._views()
         # Per SKU: NO_GAPS, SOME_GAPS or ALL_GAPS (its rows then need None, not NaN).
         self.interval_gaps: npt.NDArray[np.int8] | None = None
         if lower_qty is not None and upper_qty is not None and len(sku_order):
             gaps = (np.isnan(lower_qty) | np.isnan(upper_qty)).astype(np.int64)
-            starts = self.offsets[:-1]
-            counts = np.add.reduceat(gaps, starts) if len(keys) else starts
-            sizes = self.offsets[1:] - starts
+            starts = offsets[:-1]
+            counts = np.add.reduceat(gaps, starts) if len(days) else starts
+            sizes = offsets[1:] - starts
             self.interval_gaps = np.where(
                 counts == 0, NO_GAPS, np.where(counts == sizes, ALL_GAPS, SOME_GAPS)
             ).astype(np.int8)
+        self._gaps = _view(self.interval_gaps)
+
+    def _views(self) -> None:
+        self._days = self.days.data
+        self._steps = self.step.data
+        self._quantities = self.draft_qty.data
+        self._lower = _view(self.lower_qty)
+        self._upper = _view(self.upper_qty)
 
     # -- size -----------------------------------------------------------------------
 
     @property
     def rows(self) -> int:
-        return len(self.keys)
+        return len(self.days)
 
     @property
     def nbytes(self) -> int:
-        """The columns' bytes and the Python objects per SKU."""
+        """The columns' bytes, the Python objects per SKU and the table of dates."""
         columns: list[npt.NDArray[Any]] = [
-            self.keys,
+            self.days,
             self.step,
             self.draft_qty,
             self.offsets,
             self.built_at,
+            self.spacing,
         ]
         optional = (self.lower_qty, self.upper_qty, self.interval_gaps)
         columns += [column for column in optional if column is not None]
@@ -216,7 +271,7 @@ class TenantRows:
 
     def touch(self) -> None:
         """Read one byte of every page, so mapped columns are resident before a request."""
-        for column in (self.keys, self.step, self.draft_qty, self.lower_qty, self.upper_qty):
+        for column in (self.days, self.step, self.draft_qty, self.lower_qty, self.upper_qty):
             if column is not None and column.nbytes:
                 int(column.view(np.uint8)[::PAGE_BYTES].sum())
 
@@ -224,9 +279,9 @@ class TenantRows:
         """The same tenant over other storage of equal columns (a mapped copy of them):
         the per-SKU Python objects are shared, not made again."""
         twin = copy.copy(self)
-        twin.keys, twin.step, twin.draft_qty = columns["key"], columns["step"], columns["draft_qty"]
+        twin.days, twin.step, twin.draft_qty = columns["day"], columns["step"], columns["draft_qty"]
         twin.lower_qty, twin.upper_qty = columns.get("lower_qty"), columns.get("upper_qty")
-        twin._keys, twin._quantities = twin.keys.data, twin.draft_qty.data
+        twin._views()
         return twin
 
     # -- reads ----------------------------------------------------------------------
@@ -236,13 +291,10 @@ class TenantRows:
 
     def _bounds(self, code: int, start: dt.date | None, end: dt.date | None) -> tuple[int, int]:
         low, high = self._offsets[code], self._offsets[code + 1]
-        prefix = code << SKU_SHIFT
         if start is not None:
-            first = prefix | (start.toordinal() + ORDINAL_TO_DAY)
-            low = bisect.bisect_left(self._keys, first, low, high)
+            low = bisect.bisect_left(self._days, start.toordinal() - self._ordinal_base, low, high)
         if end is not None:
-            last = prefix | (end.toordinal() + ORDINAL_TO_DAY)
-            high = bisect.bisect_right(self._keys, last, low, high)
+            high = bisect.bisect_right(self._days, end.toordinal() - self._ordinal_base, low, high)
         return low, high
 
     def row_of(self, sku_id: str, date: dt.date) -> int | None:
@@ -250,15 +302,21 @@ class TenantRows:
         code = self.codes.get(sku_id, -1)
         if code < 0:
             return None
-        low, high = self._offsets[code], self._offsets[code + 1]
-        key = (code << SKU_SHIFT) | (date.toordinal() + ORDINAL_TO_DAY)
-        index = bisect.bisect_left(self._keys, key, low, high)
-        return index if index < high and self._keys[index] == key else None
+        days, high = self._days, self._offsets[code + 1]
+        day = date.toordinal() - self._ordinal_base
+        index = bisect.bisect_left(days, day, self._offsets[code], high)
+        return index if index < high and days[index] == day else None
 
     def draft_qty_of(self, sku_id: str, date: dt.date) -> float | None:
-        """The draft quantity of one SKU and date, or None."""
-        index = self.row_of(sku_id, date)
-        return None if index is None else self._quantities[index]
+        """The draft quantity of one SKU and date, or None (``row_of``, inlined: the
+        API asks it of every edit)."""
+        code = self.codes.get(sku_id, -1)
+        if code < 0:
+            return None
+        days, high = self._days, self._offsets[code + 1]
+        day = date.toordinal() - self._ordinal_base
+        index = bisect.bisect_left(days, day, self._offsets[code], high)
+        return self._quantities[index] if index < high and days[index] == day else None
 
     def rows_of(
         self, sku_id: str, start: dt.date | None = None, end: dt.date | None = None
@@ -282,41 +340,48 @@ class TenantRows:
         code = self.codes.get(sku_id, -1)
         if code < 0:
             return None
-        low, high = self._bounds(code, start, end)
+        if start is None and end is None:
+            low, high = self._offsets[code], self._offsets[code + 1]
+        else:
+            low, high = self._bounds(code, start, end)
         if limit is not None and high - low > limit:
             high = low + limit
-        # The slice's keys all start with the SKU's code: less it and the lowest
-        # day, each is its date's place in the table.
-        places = self.keys[low:high] - np.int64((code << SKU_SHIFT) + self._date_base)
         lower: list[float | None] | None = None
         upper: list[float | None] | None = None
-        if self.lower_qty is not None and self.upper_qty is not None:
-            gaps = NO_GAPS if self.interval_gaps is None else int(self.interval_gaps[code])
-            lower = _interval(self.lower_qty, low, high, gaps)
-            upper = _interval(self.upper_qty, low, high, gaps)
+        if self._lower is not None and self._upper is not None:
+            gaps = NO_GAPS if self._gaps is None else self._gaps[code]
+            lower = _interval(self._lower, low, high, gaps)
+            upper = _interval(self._upper, low, high, gaps)
         return SkuSeries(
-            method=self.methods[code],
-            dates=self._dates_at(places),
-            steps=self.step[low:high].tolist(),
-            draft_qty=self.draft_qty[low:high].tolist(),
-            lower_qty=lower,
-            upper_qty=upper,
-            members=None if self.members is None else self.members[code],
+            self.methods[code],
+            self._dates_of(code, low, high),
+            self._steps[low:high].tolist(),
+            self._quantities[low:high].tolist(),
+            lower,
+            upper,
+            None if self.members is None else self.members[code],
         )
 
-    def _dates_at(self, places: Ints) -> list[dt.date]:
-        if self._dates is not None:
-            dates: list[dt.date] = self._dates[places].tolist()
-            return dates
-        ordinal = self._date_base - ORDINAL_TO_DAY
-        return [dt.date.fromordinal(ordinal + place) for place in places.tolist()]
+    def _dates_of(self, code: int, low: int, high: int) -> list[dt.date]:
+        """The dates of rows low..high of the SKU ``code``."""
+        if high <= low:
+            return []
+        table = self._dates
+        if table is None:
+            ordinal = self._ordinal_base
+            return [dt.date.fromordinal(ordinal + day) for day in self._days[low:high].tolist()]
+        spacing = self._spacing[code]
+        if spacing == UNEVEN:
+            return list(map(table.__getitem__, self._days[low:high].tolist()))
+        first = self._days[low]
+        return table[first : first + (high - low - 1) * spacing + 1 : spacing]
 
     # -- retention ------------------------------------------------------------------
 
     def period_ends(self) -> Ints:
         """The day each row's period ends (exclusive): the next row's date in its SKU;
         for a SKU's last row, one more step of its spacing (a month for monthly dates)."""
-        days = (self.keys & DAY_MASK) - DAY_OFFSET
+        days = self.days.astype(np.int64) + self.day_base
         ends = np.empty_like(days)
         ends[:-1] = days[1:]
         starts, stops = self.offsets[:-1], self.offsets[1:]
@@ -336,7 +401,7 @@ class TenantRows:
 
     def retained(self, published: dt.date, today: dt.date) -> TenantRows:
         """Without the periods that ended after ``published`` and by ``today``; self if none."""
-        if not len(self.keys) or today <= published:
+        if not len(self.days) or today <= published:
             return self
         ends = self.period_ends()
         dropped = (ends > day_number(published)) & (ends <= day_number(today))
@@ -346,17 +411,18 @@ class TenantRows:
 
     def take(self, rows: Ints) -> TenantRows:
         """These rows only (ascending); SKUs left without a row keep only their name."""
-        codes = self.keys[rows] >> SKU_SHIFT
-        kept = np.unique(codes)
-        renumber = np.full(len(self.sku_order), -1, dtype=np.int64)
-        renumber[kept] = np.arange(len(kept), dtype=np.int64)
-        keys = (renumber[codes] << SKU_SHIFT) | (self.keys[rows] & DAY_MASK)
+        sizes = np.diff(self.offsets)
+        codes = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)[rows]
+        kept, counts = np.unique(codes, return_counts=True)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         pick = kept.tolist()
         return TenantRows(
             self.tenant_id,
             [self.sku_order[code] for code in pick],
             self.codes,
-            keys.astype(np.int64),
+            offsets,
+            self.day_base,
+            self.days[rows],
             self.step[rows],
             self.draft_qty[rows],
             [self.methods[code] for code in pick],
@@ -406,15 +472,19 @@ def encode_tenant(tenant_id: str, draft: pa.Table, known: pa.Array | Iterable[st
     if any(a >= b for a, b in itertools.pairwise(sku_order)):
         draft = draft.sort_by([("sku_id", "ascending"), ("forecast_date", "ascending")])
         return encode_tenant(tenant_id, draft, known)
-    counts = np.diff(np.append(starts, draft.num_rows))
-    codes = np.repeat(np.arange(len(sku_order), dtype=np.int64), counts)
     days = pc.cast(draft["forecast_date"].combine_chunks(), pa.int32()).to_numpy()
-    keys = (codes << SKU_SHIFT) | (days.astype(np.int64) + DAY_OFFSET)
-    if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
-        if bool(np.any(keys[1:] == keys[:-1])):
-            raise ValueError(f"tenant {tenant_id}'s draft has two rows of one SKU and date")
-        draft = draft.sort_by([("sku_id", "ascending"), ("forecast_date", "ascending")])
-        return encode_tenant(tenant_id, draft, known)
+    days = days.astype(np.int64)
+    if len(days) > 1:
+        # Within a SKU the dates must ascend: a fall is where a SKU starts.
+        rising = days[1:] - days[:-1]
+        boundary = np.zeros(len(rising), dtype=bool)
+        boundary[starts[1:] - 1] = True
+        if bool(np.any(~boundary & (rising <= 0))):
+            if bool(np.any(~boundary & (rising == 0))):
+                raise ValueError(f"tenant {tenant_id}'s draft has two rows of one SKU and date")
+            draft = draft.sort_by([("sku_id", "ascending"), ("forecast_date", "ascending")])
+            return encode_tenant(tenant_id, draft, known)
+    base = int(days.min()) if len(days) else 0
     take = pa.array(starts)
     extra = without_draft(known, sku_column.take(take))
     methods = labels(draft["method"].combine_chunks().take(take))
@@ -427,7 +497,9 @@ def encode_tenant(tenant_id: str, draft: pa.Table, known: pa.Array | Iterable[st
         tenant_id,
         sku_order,
         extra,
-        keys,
+        np.append(starts, draft.num_rows).astype(np.int64),
+        base,
+        _day_column(days - base),
         _small_ints(draft["step"].combine_chunks().to_numpy()),
         _floats(draft["draft_qty"]),
         [str(method) for method in methods],

@@ -321,14 +321,24 @@ def test_a_build_published_before_tenants_were_recorded_loads_on_demand(tmp_path
 
 
 def test_columns_answer_every_window_and_point_like_the_rows(tmp_path: Path) -> None:
-    """Random series (dates before 1970 among them) against a plain reading of the rows."""
+    """Random series (dates before 1970 among them; daily, weekly, monthly and
+    unevenly spaced) against a plain reading of the rows."""
     rng = random.Random(7)
     rows = []
-    for sku in rng.sample(range(1000), 40):
+    for sku in rng.sample(range(1000), 60):
         start = dt.date(1969, 12, 1) + dt.timedelta(days=rng.randrange(-400, 400))
-        step = rng.choice([1, 7])
-        for k in range(rng.randrange(1, 30)):
-            rows.append((f"k{sku:04d}", start + dt.timedelta(days=step * k), k + 1, rng.random()))
+        spacing = rng.choice(["1", "7", "month", "uneven"])
+        dates = [start]
+        for _ in range(rng.randrange(0, 29)):
+            last = dates[-1]
+            if spacing == "month":
+                dates.append(dt.date(last.year + last.month // 12, last.month % 12 + 1, 1))
+            elif spacing == "uneven":
+                dates.append(last + dt.timedelta(days=rng.randrange(1, 40)))
+            else:
+                dates.append(last + dt.timedelta(days=int(spacing)))
+        for k, date in enumerate(dates):
+            rows.append((f"k{sku:04d}", date, k + 1, rng.random()))
     rng.shuffle(rows)
     table = pa.table(
         {
