@@ -48,8 +48,8 @@ SAMPLE_SECONDS = 0.25
 DISK_EVERY = 8
 # Disk per sales row of each stage's output, measured at 22M rows (bronze 9.4,
 # silver 8.2, the built warehouse 86), and the build's spill past the default
-# 8GB memory limit, estimated as one copy of the sales rows in DuckDB's
-# format (none at 22M rows, which fit in memory). The check asks for their
+# 3GB memory limit, estimated as one copy of the sales rows in DuckDB's
+# format (an upper bound; not measured). The check asks for their
 # sum times DISK_MARGIN before a size starts.
 BYTES_PER_ROW = {"bronze": 10, "silver": 9, "warehouse": 90, "spill": 100, "quality": 5}
 DISK_MARGIN = 1.25

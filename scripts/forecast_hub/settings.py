@@ -176,7 +176,7 @@ class Settings:
 
     postgres_database: str | None = None
     """FORECAST_HUB_POSTGRES_DATABASE: the database; None is forecast_hub."""
-    duckdb_memory_limit: str = "8GB"
+    duckdb_memory_limit: str = "3GB"
     """FORECAST_HUB_DUCKDB_MEMORY_LIMIT: the memory each DuckDB of the pipeline may use
     (ingest, land, hybrid, dbt build, quality), as DuckDB's memory_limit takes it
     (e.g. 8GB, 512MB, 4GiB); past it a step spills to FORECAST_HUB_DUCKDB_TEMP_DIR

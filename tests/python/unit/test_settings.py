@@ -235,8 +235,8 @@ def test_an_option_left_out_takes_its_variable(
 
 def test_duckdb_memory_limit_and_spill_folder() -> None:
     default = Settings.from_env({"FORECAST_HUB_DATA_DIR": "/srv/forecast"})
-    assert default.duckdb_memory_limit == "8GB"
-    assert default.duckdb_memory_bytes == 8 * 10**9
+    assert default.duckdb_memory_limit == "3GB"
+    assert default.duckdb_memory_bytes == 3 * 10**9
     assert default.duckdb_spill_dir == Path("/srv/forecast/spill")
     chosen = Settings.from_env(
         {"FORECAST_HUB_DUCKDB_MEMORY_LIMIT": "512 MiB", "FORECAST_HUB_DUCKDB_TEMP_DIR": "/scratch"}
