@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from starlette.responses import Response
 
 from forecast_hub.api import ApiConfig, create_app
-from forecast_hub.api.auth import TENANT_PREFIX
+from forecast_hub.api.auth import TENANT_PREFIX, Caller, GatedRoute, State, tenant_router
 from forecast_hub.api.snapshot import publish_snapshot
 from forecast_hub.api.tokens import add_token
 from forecast_hub.hybrid import connect_store
@@ -77,7 +78,7 @@ class Served:
 
     def send(self, method: str, path: str, body: object, token: str | None) -> int:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return self.client.request(method, path, json=body, headers=headers).status_code
+        return int(self.client.request(method, path, json=body, headers=headers).status_code)
 
     def stored_rows(self) -> int:
         store = connect_store(self.config.edits_store, read_only=True)
@@ -138,3 +139,20 @@ def test_the_owner_of_the_tenant_gets_through(served: Served) -> None:
     ]
     assert all(status < 400 or status == 404 for status in statuses), statuses
     assert served.stored_rows() > 0
+
+
+def test_a_gated_route_takes_only_the_gate() -> None:
+    """A GatedRoute skips FastAPI's resolution only where nothing but the gate is resolved."""
+    router = tenant_router()
+
+    async def with_query(request: Request, caller: Caller, state: State, limit: int) -> Response:
+        return Response()
+
+    with pytest.raises(TypeError, match="takes \\(request, caller, state\\) only"):
+        router.add_api_route("/x", with_query, methods=["PUT"], route_class_override=GatedRoute)
+
+    async def gated(request: Request, caller: Caller, state: State) -> Response:
+        return Response(caller.user_id)
+
+    router.add_api_route("/y", gated, methods=["PUT"], route_class_override=GatedRoute)
+    assert [type(route) for route in router.routes] == [GatedRoute]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import psycopg
@@ -23,6 +23,7 @@ from forecast_hub.api.edits import (
     Conflict,
     EditRequest,
     EditsStore,
+    Job,
     NothingToRemove,
     PrefsSaved,
     PutEdits,
@@ -31,7 +32,7 @@ from forecast_hub.api.edits import (
     SetPrefs,
     StoredEdit,
 )
-from forecast_hub.api.stores import EditsBackend, edits_for_page, resolved
+from forecast_hub.api.stores import EditsBackend, edits_for_page, postgres, resolved
 from forecast_hub.api.stores.batch import keys_of, plan_batch
 from forecast_hub.api.stores.postgres import PostgresEditsStore
 from forecast_hub.hybrid import apply_hybrid, edits_store_path
@@ -49,7 +50,7 @@ def put(*edits: EditRequest, user: str = "ann", tenant: str = "t1") -> PutEdits:
 
 def test_a_batch_plans_each_request_over_the_ones_before_it() -> None:
     stored = {("t1", "a", DAY): StoredEdit(3.0, None, "bob", NOW, 4, False)}
-    jobs = [
+    jobs: list[Job] = [
         put(EditRequest("a", DAY, 5.0, "promo", expected_version=4)),
         put(EditRequest("a", DAY, 6.0, expected_version=4)),  # stale after the first
         put(EditRequest("b", DAY, 1.0), EditRequest("a", DAY, 7.0)),
@@ -95,7 +96,7 @@ def test_a_removed_edit_counts_on_and_a_refused_request_writes_nothing() -> None
     assert back.log[0].old_qty is None
 
 
-def run(work: Callable[[], Awaitable[T]]) -> T:
+def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return asyncio.run(work())
 
 
@@ -205,5 +206,50 @@ def test_the_embedded_store_satisfies_the_protocol_as_it_is(tmp_path: Path) -> N
             assert page[("a", DAY)].manual_qty == 5.0
         finally:
             await resolved(store.close())
+
+    run(scenario)
+
+
+def test_a_row_written_by_another_process_between_read_and_write_replans_the_batch(
+    postgres_database: PostgresSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another store commits the same key after this one read it (first a new key,
+    then an existing one): the guarded write refuses, and the batch is planned again
+    over the rows as they now are; the log keeps one unbroken version chain."""
+    url = postgres_database.url()
+    one, other = PostgresEditsStore(url), PostgresEditsStore(url)
+    read_rows = postgres._read_rows
+    races = [6.0, 8.0]  # what the other store writes while this one is between statements
+    racing: list[float] = []
+
+    async def read_then_race(conn: Any, query: str, keys: Any) -> dict[Any, StoredEdit]:
+        rows = await read_rows(conn, query, keys)
+        if races and not racing and query == postgres._READ_ROWS:
+            racing.append(races.pop(0))  # the other store's own read does not race
+            edit = EditRequest("a", DAY, racing[0])
+            await other.submit(put(edit, user="bob", tenant="t9"))
+            racing.clear()
+        return rows
+
+    async def scenario() -> None:
+        await one.open()
+        await other.open()
+        try:
+            monkeypatch.setattr(postgres, "_read_rows", read_then_race)
+            first = await one.submit(put(EditRequest("a", DAY, 5.0), tenant="t9"))
+            second = await one.submit(put(EditRequest("a", DAY, 7.0), tenant="t9"))
+            assert isinstance(first, Applied) and isinstance(second, Applied)
+            assert [first.edits[0][1].version, second.edits[0][1].version] == [2, 4]
+            log = await one.read_log("t9", None, 0, 100)
+            assert [(e.edited_by, e.old_qty, e.new_qty, e.version) for e in log] == [
+                ("bob", None, 6.0, 1),
+                ("ann", 6.0, 5.0, 2),
+                ("bob", 5.0, 8.0, 3),
+                ("ann", 8.0, 7.0, 4),
+            ]
+            assert races == []
+        finally:
+            await one.close()
+            await other.close()
 
     run(scenario)

@@ -8,19 +8,22 @@ process acknowledged shows in the next read of any other. The draft still
 comes from the published build on the API's disk; ``merge.py`` merges it
 with the edits read here, as with the embedded store.
 
-Writes go through the process's group commit (``writer.py``): one
-transaction per batch, in two round trips. The first begins it and takes
-row locks on every existing key of the batch (``select ... for update``, in
-key order); the batch is planned in memory (``batch.py``); the second sends
-one statement with every write (a version-guarded UPDATE of the rows read,
-an INSERT of new keys, the log rows with ids from a sequence, the
-preferences) and the commit. Each write's row count is checked inside the
-statement: a concurrent insert of the same new key by another process shows
-as fewer rows than planned, fails the transaction as a serialization
-failure, and the batch is planned again over the rows as they now are. The
-commit returns once PostgreSQL has flushed it (``synchronous_commit`` on),
-so an acknowledged edit survives a killed API, a killed server and a power
-cut.
+Writes go through the process's group commit (``writer.py``): two
+statements per batch, each its own transaction, each one round trip. The
+first reads the stored rows of the batch's keys; the batch is planned in
+memory (``batch.py``); the second is one statement with every write (a
+version-guarded UPDATE of the rows read, an INSERT of new keys, the log rows
+with ids from a sequence, the preferences), so the edits and their log
+commit together or not at all. The batch travels as one JSON document per
+statement. Each write's row count is checked inside the statement: a row
+another process changed since it was read, or a new key it inserted
+meanwhile, shows as fewer rows than planned and fails the statement as a
+serialization failure; nothing of it is written, and the batch is planned
+again, this time in one transaction that first locks its existing rows
+(``select ... for update``, in key order), so a contended batch makes
+progress. A statement returns once PostgreSQL has flushed its commit
+(``synchronous_commit`` on), so an acknowledged edit survives a killed API,
+a killed server and a power cut.
 
 All of this backend's SQL is in this module.
 """
@@ -34,13 +37,21 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 import psycopg
 import psycopg.errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from forecast_hub.api.edits import Job, LogEntry, StorageUnavailable, StoredEdit
 from forecast_hub.api.stores import EditKey
-from forecast_hub.api.stores.batch import BatchPlan, LogRow, RowKey, keys_of, plan_batch
+from forecast_hub.api.stores.batch import (
+    BatchPlan,
+    EditWrite,
+    LogRow,
+    RowKey,
+    keys_of,
+    plan_batch,
+)
 from forecast_hub.api.stores.remote import RemoteStore
 from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER
 from forecast_hub.postgres.hybrid import migrate_postgres
@@ -70,25 +81,29 @@ _ALIGN_SEQUENCE = (
     f" (select last_value from {LOG_SEQUENCE}), 1))"
 )
 _EDIT_COLUMNS = "manual_qty, reason, edited_by, edited_at, version, is_removed"
-_LOCK_ROWS = (
+# A batch's keys and writes travel as one JSON document each (``_keys_document``,
+# ``_write_document``): one cheap encoding instead of an array per column.
+_BATCH_KEYS = (
+    "json_to_recordset(%s::json) as batch (tenant_id varchar, sku_id varchar, forecast_date date)"
+)
+_READ_ROWS = (
     "select edits.tenant_id, edits.sku_id, edits.forecast_date, edits.manual_qty,"
     " edits.reason, edits.edited_by, edits.edited_at, edits.version, edits.is_removed"
-    " from planning.manual_edits_ht as edits"
-    " inner join unnest(%s::varchar[], %s::varchar[], %s::date[])"
-    "     as batch (tenant_id, sku_id, forecast_date)"
-    "     on edits.tenant_id = batch.tenant_id and edits.sku_id = batch.sku_id"
-    "     and edits.forecast_date = batch.forecast_date"
-    " order by edits.tenant_id, edits.sku_id, edits.forecast_date"
-    " for update of edits"
+    f" from planning.manual_edits_ht as edits inner join {_BATCH_KEYS}"
+    " on edits.tenant_id = batch.tenant_id and edits.sku_id = batch.sku_id"
+    " and edits.forecast_date = batch.forecast_date"
 )
-_ROW_ARRAYS = (
-    "%s::varchar[], %s::varchar[], %s::date[], %s::float8[], %s::varchar[],"
-    " %s::varchar[], %s::timestamp[], %s::bigint[], %s::boolean[]"
+_LOCK_ROWS = (
+    _READ_ROWS + " order by edits.tenant_id, edits.sku_id, edits.forecast_date for update of edits"
+)
+_ROW_COLUMNS = (
+    "tenant_id varchar, sku_id varchar, forecast_date date, manual_qty float8, reason varchar,"
+    " edited_by varchar, edited_at timestamp, version bigint, is_removed boolean"
 )
 # A guarded write that changed fewer rows than planned means another process
-# wrote a key of the batch since it was read (a new key inserted meanwhile):
-# it fails the statement, and so the transaction, as a serialization failure,
-# and the batch is planned again.
+# wrote a key of the batch since it was read (a row changed or a new key
+# inserted meanwhile): it fails the statement, and so the transaction, as a
+# serialization failure, and the batch is planned again.
 _CREATE_CHECK = """
 create or replace function planning.forecast_hub_written(expected bigint, written bigint)
 returns bigint language plpgsql as $$
@@ -101,43 +116,55 @@ begin
 end
 $$
 """
-# Every write of a batch in one statement: the version-guarded UPDATE of the
-# rows read (and locked), the INSERT of new keys, the log rows in batch order
-# (ids from the sequence), the preferences; each write's count is checked.
+# Every write of a batch in one statement, from one JSON document: the
+# version-guarded UPDATE of the rows read, the INSERT of new keys, the log
+# rows in batch order (ids from the sequence), the preferences; each write's
+# count is checked against the length of its part of the document.
 _WRITE_BATCH = (
-    "with changed as ("
-    " update planning.manual_edits_ht as edits set manual_qty = batch.manual_qty,"
-    " reason = batch.reason, edited_by = batch.edited_by, edited_at = batch.edited_at,"
-    " version = batch.version, is_removed = batch.is_removed"
-    f" from unnest({_ROW_ARRAYS}, %s::bigint[]) as batch (tenant_id, sku_id, forecast_date,"
-    " manual_qty, reason, edited_by, edited_at, version, is_removed, read_version)"
-    " where edits.tenant_id = batch.tenant_id and edits.sku_id = batch.sku_id"
-    " and edits.forecast_date = batch.forecast_date and edits.version = batch.read_version"
+    "with batch as (select %s::json as document),"
+    " changed as ("
+    " update planning.manual_edits_ht as edits set manual_qty = item.manual_qty,"
+    " reason = item.reason, edited_by = item.edited_by, edited_at = item.edited_at,"
+    " version = item.version, is_removed = item.is_removed"
+    " from batch, json_to_recordset(batch.document -> 'changed')"
+    f" as item ({_ROW_COLUMNS}, read_version bigint)"
+    " where edits.tenant_id = item.tenant_id and edits.sku_id = item.sku_id"
+    " and edits.forecast_date = item.forecast_date and edits.version = item.read_version"
     " returning 1),"
     " created as ("
     " insert into planning.manual_edits_ht (tenant_id, sku_id, forecast_date, "
     + _EDIT_COLUMNS
-    + f") select * from unnest({_ROW_ARRAYS}) on conflict do nothing returning 1),"
+    + ") select item.* from batch,"
+    f" json_to_recordset(batch.document -> 'new') as item ({_ROW_COLUMNS})"
+    " on conflict do nothing returning 1),"
     " logged as ("
     " insert into planning.manual_edit_log_ht (log_id, tenant_id, sku_id, forecast_date,"
     " action, old_qty, new_qty, reason, edited_by, edited_at, version)"
     f" select nextval('{LOG_SEQUENCE}'), entry.tenant_id, entry.sku_id, entry.forecast_date,"
     " entry.action, entry.old_qty, entry.new_qty, entry.reason, entry.edited_by,"
     " entry.edited_at, entry.version from ("
-    " select * from unnest(%s::varchar[], %s::varchar[], %s::date[], %s::varchar[],"
-    " %s::float8[], %s::float8[], %s::varchar[], %s::varchar[], %s::timestamp[],"
-    " %s::bigint[]) with ordinality as entry (tenant_id, sku_id, forecast_date, action,"
-    " old_qty, new_qty, reason, edited_by, edited_at, version, position)"
+    " select entry.* from batch, rows from (json_to_recordset(batch.document -> 'log')"
+    " as (tenant_id varchar, sku_id varchar, forecast_date date, action varchar,"
+    " old_qty float8, new_qty float8, reason varchar, edited_by varchar,"
+    " edited_at timestamp, version bigint)) with ordinality"
+    " as entry (tenant_id, sku_id, forecast_date, action, old_qty, new_qty, reason,"
+    " edited_by, edited_at, version, position)"
     " order by entry.position) as entry returning 1),"
     " prefs as ("
     " insert into planning.user_prefs_ht (tenant_id, user_id, show_manual, updated_at)"
-    " select * from unnest(%s::varchar[], %s::varchar[], %s::boolean[], %s::timestamp[])"
+    " select item.* from batch, json_to_recordset(batch.document -> 'prefs')"
+    " as item (tenant_id varchar, user_id varchar, show_manual boolean, updated_at timestamp)"
     " on conflict (tenant_id, user_id) do update set"
     " show_manual = excluded.show_manual, updated_at = excluded.updated_at returning 1)"
-    " select planning.forecast_hub_written(%s, (select count(*) from changed))"
-    " + planning.forecast_hub_written(%s, (select count(*) from created))"
-    " + planning.forecast_hub_written(%s, (select count(*) from logged))"
-    " + planning.forecast_hub_written(%s, (select count(*) from prefs))"
+    " select planning.forecast_hub_written(json_array_length(document -> 'changed'),"
+    " (select count(*) from changed))"
+    " + planning.forecast_hub_written(json_array_length(document -> 'new'),"
+    " (select count(*) from created))"
+    " + planning.forecast_hub_written(json_array_length(document -> 'log'),"
+    " (select count(*) from logged))"
+    " + planning.forecast_hub_written(json_array_length(document -> 'prefs'),"
+    " (select count(*) from prefs))"
+    " from batch"
 )
 _SELECT_EDITS = (
     "select sku_id, forecast_date, " + _EDIT_COLUMNS + " from planning.manual_edits_ht"
@@ -177,11 +204,6 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def _stored(row: Sequence[Any]) -> StoredEdit:
     qty, reason, edited_by, edited_at, version, is_removed = row
     return StoredEdit(qty, reason, edited_by, _aware(edited_at), int(version), bool(is_removed))
-
-
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    """Rows as one list per column: the arrays ``unnest`` takes."""
-    return [[row[index] for row in rows] for index in range(width)]
 
 
 class PostgresEditsStore(RemoteStore):
@@ -258,7 +280,9 @@ class PostgresEditsStore(RemoteStore):
         for attempt in range(COMMIT_ATTEMPTS):
             try:
                 async with self._pool.connection() as conn:
-                    return await self._write_batch(conn, jobs, now)
+                    if attempt == 0:
+                        return await self._write_unlocked(conn, jobs, now)
+                    return await self._write_locked(conn, jobs, now)
             except _RETRYABLE:
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
             except PoolTimeout:
@@ -267,19 +291,28 @@ class PostgresEditsStore(RemoteStore):
                 raise StorageUnavailable(f"PostgreSQL could not commit: {_reason(error)}") from None
         raise StorageUnavailable("the edits were contended too often; try again")
 
-    async def _write_batch(
+    async def _write_unlocked(
         self, conn: psycopg.AsyncConnection[Any], jobs: Sequence[Job], now: dt.datetime
     ) -> BatchPlan:
-        """Two round trips: begin and lock the batch's rows; write them and commit."""
+        """Two statements, each its own transaction: read the batch's rows; write them.
+
+        The write is version-guarded and checks its counts, so a row another
+        process wrote in between fails it whole (a serialization failure) and
+        the batch is planned again, then under row locks."""
         keys = keys_of(jobs)
-        stored: dict[RowKey, StoredEdit] = {}
-        async with conn.pipeline(), conn.transaction():
-            if keys:
-                cursor = await conn.execute(_LOCK_ROWS, _columns(keys, 3))
-                for tenant_id, sku_id, date, *rest in await cursor.fetchall():
-                    stored[(tenant_id, sku_id, date)] = _stored(rest)
+        stored = await _read_rows(conn, _READ_ROWS, keys)
+        plan = plan_batch(jobs, stored, now)
+        await conn.execute(_WRITE_BATCH, (_write_document(plan, now),))
+        return plan
+
+    async def _write_locked(
+        self, conn: psycopg.AsyncConnection[Any], jobs: Sequence[Job], now: dt.datetime
+    ) -> BatchPlan:
+        """One transaction: lock and read the batch's rows, then write them."""
+        async with conn.transaction():
+            stored = await _read_rows(conn, _LOCK_ROWS, keys_of(jobs))
             plan = plan_batch(jobs, stored, now)
-            await conn.execute(_WRITE_BATCH, _write_parameters(plan, now))
+            await conn.execute(_WRITE_BATCH, (_write_document(plan, now),))
         return plan
 
     # -- reads -----------------------------------------------------------------------
@@ -342,43 +375,68 @@ class PostgresEditsStore(RemoteStore):
         ]
 
 
-def _written(row: LogRow) -> tuple[dt.datetime, int]:
-    return (_naive_utc(row.edited_at), row.version)
+async def _read_rows(
+    conn: psycopg.AsyncConnection[Any], query: str, keys: Sequence[RowKey]
+) -> dict[RowKey, StoredEdit]:
+    """The stored rows of the keys (locked, with ``_LOCK_ROWS``)."""
+    if not keys:
+        return {}
+    document = [{"tenant_id": t, "sku_id": s, "forecast_date": d} for t, s, d in keys]
+    cursor = await conn.execute(query, (_json(document),))
+    return {(t, s, d): _stored(rest) for t, s, d, *rest in await cursor.fetchall()}
 
 
-def _write_parameters(plan: BatchPlan, now: dt.datetime) -> list[Any]:
-    """The arrays ``_WRITE_BATCH`` binds, then the count each write must reach."""
-    new, changed = [], []
+def _json(document: Any) -> str:
+    """JSON for a ``%s::json`` parameter: dates as YYYY-MM-DD, naive times as UTC."""
+    return orjson.dumps(document).decode()
+
+
+def _edit_row(write: EditWrite) -> dict[str, Any]:
+    tenant_id, sku_id, forecast_date = write.key
+    edit = write.edit
+    return {
+        "tenant_id": tenant_id,
+        "sku_id": sku_id,
+        "forecast_date": forecast_date,
+        "manual_qty": edit.manual_qty,
+        "reason": edit.reason,
+        "edited_by": edit.edited_by,
+        "edited_at": _naive_utc(edit.edited_at),
+        "version": edit.version,
+        "is_removed": edit.is_removed,
+        "read_version": write.read_version,
+    }
+
+
+def _log_row(row: LogRow) -> dict[str, Any]:
+    tenant_id, sku_id, forecast_date = row.key
+    return {
+        "tenant_id": tenant_id,
+        "sku_id": sku_id,
+        "forecast_date": forecast_date,
+        "action": row.action,
+        "old_qty": row.old_qty,
+        "new_qty": row.new_qty,
+        "reason": row.reason,
+        "edited_by": row.edited_by,
+        "edited_at": _naive_utc(row.edited_at),
+        "version": row.version,
+    }
+
+
+def _write_document(plan: BatchPlan, now: dt.datetime) -> str:
+    """The JSON ``_WRITE_BATCH`` binds: rows read (guarded) and new, the log, preferences."""
+    changed: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
     for write in plan.edits.values():
-        edit = write.edit
-        row = (
-            *write.key,
-            edit.manual_qty,
-            edit.reason,
-            edit.edited_by,
-            _naive_utc(edit.edited_at),
-            edit.version,
-            edit.is_removed,
-        )
-        if write.read_version is None:
-            new.append(row)
-        else:
-            changed.append((*row, write.read_version))
-    log = [
-        (*r.key, r.action, r.old_qty, r.new_qty, r.reason, r.edited_by, *_written(r))
-        for r in plan.log
+        (new if write.read_version is None else changed).append(_edit_row(write))
+    updated_at = _naive_utc(now)
+    prefs = [
+        {"tenant_id": t, "user_id": u, "show_manual": show, "updated_at": updated_at}
+        for (t, u), show in plan.prefs.items()
     ]
-    prefs = [(t, u, show, _naive_utc(now)) for (t, u), show in plan.prefs.items()]
-    return [
-        *_columns(changed, 10),
-        *_columns(new, 9),
-        *_columns(log, 10),
-        *_columns(prefs, 4),
-        len(changed),
-        len(new),
-        len(log),
-        len(prefs),
-    ]
+    log = [_log_row(row) for row in plan.log]
+    return _json({"changed": changed, "new": new, "log": log, "prefs": prefs})
 
 
 def _reason(error: BaseException) -> str:

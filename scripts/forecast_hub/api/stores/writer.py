@@ -80,22 +80,30 @@ class GroupCommitWriter:
     async def submit(self, job: Job) -> Result:
         if not self.alive:
             raise StorageUnavailable("the edits store's writer is not running")
-        item = _Pending(job, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        item = _Pending(job, loop.create_future())
         self._queue.append(item)
         self._wake.set()
         self.pending += 1
+        # One timer per request (cheaper than wait_for and shield on the hot path).
+        deadline = loop.call_later(self.request_timeout_s, self._expire, item)
         try:
-            return await asyncio.wait_for(asyncio.shield(item.future), self.request_timeout_s)
-        except TimeoutError:
-            if item.taken:
-                return await item.future
-            item.dropped = True
-            raise StorageUnavailable(
+            return await item.future
+        finally:
+            deadline.cancel()
+            self.pending -= 1
+
+    def _expire(self, item: _Pending) -> None:
+        """The deadline of a request: dropped if the writer has not taken it yet."""
+        if item.taken or item.future.done():
+            return
+        item.dropped = True
+        item.future.set_exception(
+            StorageUnavailable(
                 f"the edits store did not take the change within {self.request_timeout_s:g}s;"
                 " nothing of it was applied"
-            ) from None
-        finally:
-            self.pending -= 1
+            )
+        )
 
     def _take(self) -> list[_Pending]:
         batch: list[_Pending] = []
