@@ -2,7 +2,8 @@
 environment of the commands functional tests run.
 
 Fixtures that start something heavy live in fixtures/: a PostgreSQL server
-(fixtures/postgres.py), a small build with its quality runs
+(fixtures/postgres.py), a duckdb build the target comparisons copy
+(fixtures/builds.py), a small build with its quality runs
 (fixtures/quality.py) and headless Chromium (fixtures/browser.py)."""
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from forecast_hub.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytest_plugins = ["fixtures.browser", "fixtures.postgres", "fixtures.quality"]
+pytest_plugins = [
+    "fixtures.browser",
+    "fixtures.builds",
+    "fixtures.postgres",
+    "fixtures.quality",
+]
 
 
 def subprocess_env(data_dir: Path) -> dict[str, str]:

@@ -26,12 +26,12 @@ import httpx
 import pytest
 
 from conftest import subprocess_env
+from fixtures.builds import copy_build
 from forecast_hub.api.tokens import add_token
 from forecast_hub.hybrid import SCHEMA, apply_hybrid, connect_store, edits_store_path
 from forecast_hub.settings import Settings
 
 REPO = Path(__file__).resolve().parents[3]
-GENERATE_ARGS = ["--tenants", "3", "--skus", "20", "--locations", "2", "--days", "200"]
 SERVE = (
     "import sys; from forecast_hub.api import serve; from forecast_hub.settings import Settings;"
     " serve(Settings.from_env(), port=int(sys.argv[1]), log_level='warning')"
@@ -70,8 +70,9 @@ class Chain:
         self.run(sys.executable, "-m", "forecast_hub", *args)
 
     def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
-        paths = ["--target-path", str(self.data_dir / "target")]
-        paths += ["--log-path", str(self.data_dir / "logs")]
+        # Where the session's build kept its manifest and logs.
+        paths = ["--target-path", str(self.data_dir / "target-duckdb")]
+        paths += ["--log-path", str(self.data_dir / "logs-duckdb")]
         return self.run(_dbt_executable(), *args, *paths)
 
     def start_server(self) -> None:
@@ -103,8 +104,10 @@ class Chain:
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    data_dir = tmp_path_factory.mktemp("api_chain")
+def chain(tmp_path_factory: pytest.TempPathFactory, duckdb_build: Path) -> Iterator[Chain]:
+    """The session's duckdb build (generated, ingested, landed, hybrid, dbt build), copied,
+    and the API serving it."""
+    data_dir = copy_build(duckdb_build, tmp_path_factory.mktemp("api_chain"))
     env = subprocess_env(data_dir)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -115,12 +118,6 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
         "carl": add_token(tokens_file, "northwind", "carl"),
     }
     built = Chain(data_dir, env, url, tokens)
-    built.forecast_hub("generate", "--out", str(data_dir / "bronze"), *GENERATE_ARGS, "--seed", "5")
-    built.forecast_hub("ingest")
-    built.forecast_hub("land", "--target", "duckdb")
-    apply_hybrid(built.settings)
-    built.dbt("seed")
-    built.dbt("build")
     built.start_server()
     try:
         yield built
@@ -339,7 +336,7 @@ def test_no_dbt_command_drops_or_empties_the_hybrid_tables(chain: Chain) -> None
     assert all(before[1]), "every hybrid table holds rows before the dbt commands"
     state = chain.data_dir / "state"
     state.mkdir(exist_ok=True)
-    shutil.copy(chain.data_dir / "target" / "manifest.json", state / "manifest.json")
+    shutil.copy(chain.data_dir / "target-duckdb" / "manifest.json", state / "manifest.json")
     for command in (
         ["run"],
         ["seed", "--full-refresh"],

@@ -31,6 +31,7 @@ import pytest
 from api_backends import Server
 
 from conftest import subprocess_env
+from fixtures.builds import copy_build
 from forecast_hub.api.tokens import add_token
 from forecast_hub.errors import UserError
 from forecast_hub.feeds import FEEDS
@@ -45,7 +46,6 @@ from forecast_hub.snowflake.settings import EMULATOR_PORT_ENV, SnowflakeSettings
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[3]
-GENERATE_ARGS = ["--tenants", "3", "--skus", "20", "--locations", "2", "--days", "200"]
 TOLERANCE = 1e-9
 # No command of this test may hang: each ends or fails within this many seconds.
 COMMAND_TIMEOUT_S = 900
@@ -204,15 +204,11 @@ def query_duckdb(builds: Builds, sql: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
-    data_dir = tmp_path_factory.mktemp("emulator_build")
+def builds(tmp_path_factory: pytest.TempPathFactory, duckdb_build: Path) -> Iterator[Builds]:
+    """The session's duckdb build (generated, ingested, landed, hybrid, dbt build), copied."""
+    data_dir = copy_build(duckdb_build, tmp_path_factory.mktemp("emulator_build"))
     env = subprocess_env(data_dir)
     built = Builds(data_dir, env)
-    built.run([*_forecast_hub(), "generate", "--out", str(data_dir / "bronze"), *GENERATE_ARGS])
-    built.run([*_forecast_hub(), "ingest"])
-    built.run([*_forecast_hub(), "land", "--target", "duckdb"])
-    built.run([*_forecast_hub(), "hybrid", "--target", "duckdb"])
-    built.timed("duckdb", built.dbt, "duckdb", "build")
 
     with running_emulator(data_dir / "emulator") as emulator:
         built.emulator = emulator

@@ -1,7 +1,8 @@
 """The planning page in headless Chromium over a real build, as planners use it.
 
-One build per module (generate, ingest, land, hybrid, dbt build) and one
-server over it, as test_api_pipeline.py makes them; each test is a new
+A copy of the session's duckdb build (fixtures/builds.py: generate, ingest,
+land, hybrid, dbt build) and one server over it, as test_api_pipeline.py
+serves them; each test is a new
 browser tab signed in with a token. Each test writes a screenshot under the
 build's data folder (page/<test>.png) and fails if the page logged a console
 error or asked anything of a host other than the API.
@@ -23,28 +24,22 @@ from playwright.sync_api import Browser
 from test_api_pipeline import Chain
 
 from conftest import subprocess_env
+from fixtures.builds import copy_build
 from forecast_hub.api.tokens import add_token
-from forecast_hub.hybrid import apply_hybrid
 from planner import Planner
 
-GENERATE_ARGS = ["--tenants", "2", "--skus", "24", "--locations", "1", "--days", "200"]
 TENANT = "northwind"
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    data_dir = tmp_path_factory.mktemp("planning_page")
+def chain(tmp_path_factory: pytest.TempPathFactory, duckdb_build: Path) -> Iterator[Chain]:
+    data_dir = copy_build(duckdb_build, tmp_path_factory.mktemp("planning_page"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
     tokens_file = data_dir / "api" / "tokens.json"
     tokens = {user: add_token(tokens_file, TENANT, user) for user in ("ann", "bob")}
     built = Chain(data_dir, subprocess_env(data_dir), url, tokens)
-    built.forecast_hub("generate", "--out", str(data_dir / "bronze"), *GENERATE_ARGS, "--seed", "3")
-    built.forecast_hub("ingest")
-    built.forecast_hub("land", "--target", "duckdb")
-    apply_hybrid(built.settings)
-    built.dbt("build", "--exclude-resource-type", "unit_test")
     built.start_server()
     try:
         yield built

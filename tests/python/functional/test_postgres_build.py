@@ -30,12 +30,12 @@ import duckdb
 import psycopg
 import pytest
 
+from fixtures.builds import copy_build
 from fixtures.postgres import reachable_folder
 from forecast_hub.hybrid.store import format_timestamp
 from forecast_hub.postgres.server import ServerState, running_postgres
 
 REPO = Path(__file__).resolve().parents[3]
-GENERATE_ARGS = ["--tenants", "3", "--skus", "20", "--locations", "2", "--days", "200"]
 TOLERANCE = 1e-9
 COMMAND_TIMEOUT_S = 900
 
@@ -150,8 +150,10 @@ def differences(builds: Builds, statement: str) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
-    data_dir = tmp_path_factory.mktemp("postgres_build")
+def builds(tmp_path_factory: pytest.TempPathFactory, duckdb_build: Path) -> Iterator[Builds]:
+    """The session's duckdb build (generated, ingested, landed, hybrid, dbt build), copied,
+    and the same silver files landed and built on PostgreSQL."""
+    data_dir = copy_build(duckdb_build, tmp_path_factory.mktemp("postgres_build"))
     env = dict(os.environ, FORECAST_HUB_DATA_DIR=str(data_dir))
     env["DBT_PROFILES_DIR"] = str(REPO / "profiles")
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -167,12 +169,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
             if not line.startswith("FORECAST_HUB_EDITS_STORE=")
         )
         built = Builds(data_dir, env, server)
-        built.forecast_hub("generate", "--out", str(data_dir / "bronze"), *GENERATE_ARGS)
-        built.forecast_hub("ingest")
-        for target in ("duckdb", "postgres"):
-            built.forecast_hub("land", "--target", target)
-            built.forecast_hub("hybrid", "--target", target)
-            built.dbt(target, "build")
+        built.forecast_hub("land", "--target", "postgres")
+        built.forecast_hub("hybrid", "--target", "postgres")
+        built.dbt("postgres", "build")
         yield built
 
 
