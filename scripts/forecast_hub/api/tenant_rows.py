@@ -97,7 +97,9 @@ class SkuSeries(NamedTuple):
     """One SKU's draft over a window of dates, as Python values, dates ascending.
 
     ``lower_qty`` and ``upper_qty`` are None when the build publishes no
-    interval (a row of a SKU without one has None in them).
+    interval (a row of a SKU without one has None in them). From the cache,
+    ``steps`` is a view of its column (ints as they are read): the served
+    rows do not carry them.
     """
 
     method: str
@@ -350,12 +352,17 @@ class TenantRows:
         upper: list[float | None] | None = None
         if self._lower is not None and self._upper is not None:
             gaps = NO_GAPS if self._gaps is None else self._gaps[code]
-            lower = _interval(self._lower, low, high, gaps)
-            upper = _interval(self._upper, low, high, gaps)
+            if gaps == NO_GAPS:
+                # Views of doubles give floats (typeshed says ints), as in _interval.
+                lower = self._lower[low:high].tolist()  # type: ignore[assignment]
+                upper = self._upper[low:high].tolist()  # type: ignore[assignment]
+            else:
+                lower = _interval(self._lower, low, high, gaps)
+                upper = _interval(self._upper, low, high, gaps)
         return SkuSeries(
             self.methods[code],
             self._dates_of(code, low, high),
-            self._steps[low:high].tolist(),
+            self._steps[low:high],
             self._quantities[low:high].tolist(),
             lower,
             upper,

@@ -78,7 +78,7 @@ def test_a_published_build_loads_indexed_by_tenant_and_sku(tmp_path: Path) -> No
     series = t1.series("a")
     assert series is not None
     assert series.dates == [dt.date(2025, 3, 3), dt.date(2025, 3, 10)]
-    assert series.steps == [1, 2]
+    assert list(series.steps) == [1, 2]
     t2 = _tenant(serving, "t2")
     assert t2 is not None and t2.sku_order == ["a"]
     assert _tenant(serving, "nobody") is None
