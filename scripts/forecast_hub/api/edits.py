@@ -18,11 +18,13 @@ is rolled back and refused, so it is neither visible nor stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import queue
 import sqlite3
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,8 @@ from forecast_hub.api.edit_jobs import RemoveEdit as RemoveEdit
 from forecast_hub.api.edit_jobs import Result as Result
 from forecast_hub.api.edit_jobs import SetPrefs as SetPrefs
 from forecast_hub.api.edit_jobs import StoredEdit as StoredEdit
+from forecast_hub.api.edits_cache import EditsCache, open_cache, read_edits_in, read_tenant
+from forecast_hub.api.edits_cache import load_cache as load_cache
 from forecast_hub.api.persistence import Fenced as Fenced
 from forecast_hub.api.persistence import Persistence, reload_from_object_store
 from forecast_hub.api.persistence import StorageUnavailable as StorageUnavailable
@@ -70,10 +74,6 @@ _SELECT_EDIT = (
 def _stored(row: tuple[Any, ...]) -> StoredEdit:
     qty, reason, edited_by, edited_at, version, is_removed = row
     return StoredEdit(qty, reason, edited_by, parse_timestamp(edited_at), version, bool(is_removed))
-
-
-def _bool_or_none(value: int | None) -> bool | None:
-    return None if value is None else bool(value)
 
 
 class _Transaction:
@@ -210,54 +210,6 @@ class _Transaction:
         return self.set_prefs(job)
 
 
-EditsCache = tuple[
-    dict[str, dict[tuple[str, dt.date], StoredEdit]],
-    dict[tuple[str, str], bool | None],
-    dict[str, dt.datetime],
-]
-
-
-def load_cache(conn: sqlite3.Connection) -> EditsCache:
-    """The cache of a database: edits by tenant, preferences, each tenant's latest edit."""
-    edits: dict[str, dict[tuple[str, dt.date], StoredEdit]] = {}
-    prefs: dict[tuple[str, str], bool | None] = {}
-    edits_as_of: dict[str, dt.datetime] = {}
-    # Edits share their dates (a horizon's) and times (a group commit's): each
-    # text is parsed once, which is most of a large store's load.
-    dates: dict[str, dt.date] = {}
-    times: dict[str, dt.datetime] = {}
-    for (
-        tenant_id,
-        sku_id,
-        date_text,
-        qty,
-        reason,
-        edited_by,
-        time_text,
-        version,
-        removed,
-    ) in conn.execute(
-        "select tenant_id, sku_id, forecast_date, manual_qty, reason, edited_by,"
-        " edited_at, version, is_removed from manual_edits_ht"
-    ):
-        date = dates.get(date_text)
-        if date is None:
-            date = dates[date_text] = dt.date.fromisoformat(date_text)
-        edited_at = times.get(time_text)
-        if edited_at is None:
-            edited_at = times[time_text] = parse_timestamp(time_text)
-        stored = StoredEdit(qty, reason, edited_by, edited_at, version, bool(removed))
-        edits.setdefault(tenant_id, {})[(sku_id, date)] = stored
-        latest = edits_as_of.get(tenant_id)
-        if latest is None or edited_at > latest:
-            edits_as_of[tenant_id] = edited_at
-    for tenant_id, user_id, show_manual in conn.execute(
-        "select tenant_id, user_id, show_manual from user_prefs_ht"
-    ):
-        prefs[(tenant_id, user_id)] = _bool_or_none(show_manual)
-    return edits, prefs, edits_as_of
-
-
 class EditsStore:
     """Edits, preferences and the log: written by one thread, read from memory."""
 
@@ -267,9 +219,7 @@ class EditsStore:
         self.path = path
         self.schema = schema
         self.persistence = persistence
-        self.edits: dict[str, dict[tuple[str, dt.date], StoredEdit]] = {}
-        self.prefs: dict[tuple[str, str], bool | None] = {}
-        self.edits_as_of: dict[str, dt.datetime] = {}
+        self.cache = EditsCache()
         self.opened_at = dt.datetime.now(dt.UTC)
         self.last_commit_at: dt.datetime | None = None
         self.pending = 0
@@ -290,13 +240,35 @@ class EditsStore:
         writer = self._connect()
         migrate_sqlite(writer, self.schema)
         self._reader = self._connect()
-        self.edits, self.prefs, self.edits_as_of = load_cache(self._reader)
+        self.cache = open_cache(self._reader)
+        self._start_loader(self.cache)
         if self.persistence is not None:
             self.persistence.start(lambda: self._queue.put(_RELOAD))
         self._thread = threading.Thread(
             target=self._run, args=(writer,), name="edits-writer", daemon=True
         )
         self._thread.start()
+
+    def _start_loader(self, cache: EditsCache) -> None:
+        """Read each unloaded tenant in a thread of its own; the loop installs them."""
+        tenants = sorted(cache.unloaded)
+        loop = self._loop
+        assert loop is not None
+
+        def load() -> None:
+            with contextlib.closing(self._connect()) as conn:
+                for tenant_id in tenants:
+                    if self.cache is not cache:  # reloaded meanwhile
+                        return
+                    read = read_tenant(conn, tenant_id)
+                    loop.call_soon_threadsafe(cache.install, tenant_id, read)
+
+        if tenants:
+            threading.Thread(target=load, name="edits-cache-loader", daemon=True).start()
+
+    @property
+    def edits_as_of(self) -> dict[str, dt.datetime]:
+        return self.cache.edits_as_of
 
     def _connect(self) -> sqlite3.Connection:
         conn = connect_store(self.path)
@@ -478,12 +450,12 @@ class EditsStore:
         committed_at: dt.datetime | None,
     ) -> None:
         """On the loop: update the cache for the whole batch, then answer every request."""
+        cache = self.cache
         for _, _, changes in outcomes:
             for tenant_id, sku_id, date, stored in changes.edits:
-                self.edits.setdefault(tenant_id, {})[(sku_id, date)] = stored
-                self.edits_as_of[tenant_id] = stored.edited_at
+                cache.put(tenant_id, (sku_id, date), stored)
             for tenant_id, user_id, show_manual in changes.prefs:
-                self.prefs[(tenant_id, user_id)] = show_manual
+                cache.prefs[(tenant_id, user_id)] = show_manual
         if committed_at is not None:
             self.last_commit_at = committed_at
         for future, outcome, _ in outcomes:
@@ -497,13 +469,31 @@ class EditsStore:
     # -- reads -----------------------------------------------------------------------
 
     def tenant_edits(self, tenant_id: str) -> dict[tuple[str, dt.date], StoredEdit]:
-        return self.edits.get(tenant_id, {})
+        """Every stored edit of a tenant; one not in memory yet is read now."""
+        cache = self.cache
+        if tenant_id in cache.unloaded:
+            assert self._reader is not None
+            return cache.install(tenant_id, read_tenant(self._reader, tenant_id))
+        return cache.edits.get(tenant_id, {})
+
+    async def edits_in(
+        self,
+        tenant_id: str,
+        sku_ids: Sequence[str],
+        start: dt.date | None,
+        end: dt.date | None,
+    ) -> Mapping[tuple[str, dt.date], StoredEdit]:
+        """A page's edits: the tenant's, from memory; until it is loaded, from SQLite."""
+        if tenant_id in self.cache.unloaded:
+            assert self._reader is not None
+            return read_edits_in(self._reader, tenant_id, sku_ids, start, end)
+        return self.cache.edits.get(tenant_id, {})
 
     def stored_show_manual(self, tenant_id: str, user_id: str) -> bool | None:
-        return self.prefs.get((tenant_id, user_id))
+        return self.cache.prefs.get((tenant_id, user_id))
 
     def tenant_show_manual(self, tenant_id: str) -> bool:
-        default = self.prefs.get((tenant_id, TENANT_DEFAULTS_USER))
+        default = self.cache.prefs.get((tenant_id, TENANT_DEFAULTS_USER))
         return True if default is None else default
 
     def show_manual(self, tenant_id: str, user_id: str) -> bool:

@@ -91,7 +91,7 @@ def reload_from_object_store(store: EditsStore) -> None:
             store.close_reader()
             install_database(restored.path, store.path)
             store.open_reader()
-            store.edits, store.prefs, store.edits_as_of = loaded
+            store.cache = loaded
         finally:
             swapped.set()
 

@@ -129,6 +129,8 @@ class EditsPersistence:
         self.seq = 0
         self.snapshot_seq = 0
         self.orphan: tuple[int, str] | None = None
+        self.restored: Restored | None = None
+        """What the start restored from the bucket, if it did."""
         self.voids: list[int] = []
         self._written: tuple[int, tuple[int, ...]] | None = None
         self._since_snapshot = (0, 0)
@@ -189,6 +191,7 @@ class EditsPersistence:
         return conn if tables else None
 
     def _adopt(self, restored: Restored) -> None:
+        self.restored = restored
         self.seq = restored.seq
         self.snapshot_seq = restored.snapshot_seq
         self._snapshot_bytes = restored.snapshot_bytes
