@@ -25,11 +25,9 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forecast_hub.api.edit_jobs import MAX_BATCH_EDITS, job_weight
 from forecast_hub.api.edit_jobs import Applied as Applied
 from forecast_hub.api.edit_jobs import Conflict as Conflict
 from forecast_hub.api.edit_jobs import EditRequest as EditRequest
@@ -45,169 +43,13 @@ from forecast_hub.api.edit_jobs import SetPrefs as SetPrefs
 from forecast_hub.api.edit_jobs import StoredEdit as StoredEdit
 from forecast_hub.api.edits_cache import EditsCache, open_cache, read_edits_in, read_tenant
 from forecast_hub.api.edits_cache import load_cache as load_cache
+from forecast_hub.api.edits_writer import RELOAD, STOP, Changes, GroupCommit
 from forecast_hub.api.persistence import Fenced as Fenced
 from forecast_hub.api.persistence import Persistence, reload_from_object_store
 from forecast_hub.api.persistence import StorageUnavailable as StorageUnavailable
 from forecast_hub.hybrid.migrate import migrate_sqlite
 from forecast_hub.hybrid.store import connect_store, format_timestamp, parse_timestamp
 from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER, HybridSchema
-from forecast_hub.objectstore.changes import INSERT_LOG, UPSERT_EDIT, UPSERT_PREFS, ChangeSet
-
-_STOP = object()
-_RELOAD = object()
-
-
-@dataclass
-class _Changes:
-    """What one committed request changes in the cache."""
-
-    edits: list[tuple[str, str, dt.date, StoredEdit]] = field(default_factory=list)
-    prefs: list[tuple[str, str, bool | None]] = field(default_factory=list)
-
-
-_SELECT_EDIT = (
-    "select manual_qty, reason, edited_by, edited_at, version, is_removed"
-    " from manual_edits_ht where tenant_id = ? and sku_id = ? and forecast_date = ?"
-)
-
-
-def _stored(row: tuple[Any, ...]) -> StoredEdit:
-    qty, reason, edited_by, edited_at, version, is_removed = row
-    return StoredEdit(qty, reason, edited_by, parse_timestamp(edited_at), version, bool(is_removed))
-
-
-class _Transaction:
-    """The writer's view of one batch: a connection, the batch's time, log ids."""
-
-    def __init__(self, conn: sqlite3.Connection, now: dt.datetime, next_log_id: int) -> None:
-        self.conn = conn
-        self.now = now
-        self.now_text = format_timestamp(now)
-        self.next_log_id = next_log_id
-        self.changes = ChangeSet()
-        """Every row the batch wrote, for its persistence."""
-
-    def current(self, tenant_id: str, sku_id: str, date: dt.date) -> StoredEdit | None:
-        row = self.conn.execute(_SELECT_EDIT, (tenant_id, sku_id, date.isoformat())).fetchone()
-        return _stored(row) if row else None
-
-    def log_ids(self, count: int) -> range:
-        ids = range(self.next_log_id, self.next_log_id + count)
-        self.next_log_id += count
-        return ids
-
-    def put(self, job: PutEdits) -> tuple[Result, _Changes]:
-        currents = [self.current(job.tenant_id, e.sku_id, e.forecast_date) for e in job.edits]
-        conflicts = tuple(
-            (index, edit, current)
-            for index, (edit, current) in enumerate(zip(job.edits, currents, strict=True))
-            if edit.expected_version is not None
-            and edit.expected_version != (current.version if current else 0)
-        )
-        if conflicts:
-            return Conflict(conflicts), _Changes()
-        changes = _Changes()
-        edit_rows, log_rows, applied = [], [], []
-        for log_id, edit, current in zip(
-            self.log_ids(len(job.edits)), job.edits, currents, strict=True
-        ):
-            version = (current.version if current else 0) + 1
-            old_qty = current.manual_qty if current and not current.is_removed else None
-            stored = StoredEdit(edit.qty, edit.reason, job.user_id, self.now, version, False)
-            date = edit.forecast_date.isoformat()
-            edit_rows.append(
-                (
-                    job.tenant_id,
-                    edit.sku_id,
-                    date,
-                    edit.qty,
-                    edit.reason,
-                    job.user_id,
-                    self.now_text,
-                    version,
-                    0,
-                )
-            )
-            log_rows.append(
-                (
-                    log_id,
-                    job.tenant_id,
-                    edit.sku_id,
-                    date,
-                    "upsert",
-                    old_qty,
-                    edit.qty,
-                    edit.reason,
-                    job.user_id,
-                    self.now_text,
-                    version,
-                )
-            )
-            changes.edits.append((job.tenant_id, edit.sku_id, edit.forecast_date, stored))
-            applied.append((edit, stored))
-        self.conn.executemany(UPSERT_EDIT, edit_rows)
-        self.conn.executemany(INSERT_LOG, log_rows)
-        self.changes.edits.extend(edit_rows)
-        self.changes.log.extend(log_rows)
-        self.changes.writes += 1
-        return Applied(tuple(applied)), changes
-
-    def remove(self, job: RemoveEdit) -> tuple[Result, _Changes]:
-        current = self.current(job.tenant_id, job.sku_id, job.forecast_date)
-        if current is None or current.is_removed:
-            return NothingToRemove(), _Changes()
-        version = current.version + 1
-        stored = StoredEdit(None, None, job.user_id, self.now, version, True)
-        date = job.forecast_date.isoformat()
-        edit_row = (
-            job.tenant_id,
-            job.sku_id,
-            date,
-            None,
-            None,
-            job.user_id,
-            self.now_text,
-            version,
-            1,
-        )
-        (log_id,) = self.log_ids(1)
-        log_row = (
-            log_id,
-            job.tenant_id,
-            job.sku_id,
-            date,
-            "remove",
-            current.manual_qty,
-            None,
-            None,
-            job.user_id,
-            self.now_text,
-            version,
-        )
-        self.conn.execute(UPSERT_EDIT, edit_row)
-        self.conn.execute(INSERT_LOG, log_row)
-        self.changes.edits.append(edit_row)
-        self.changes.log.append(log_row)
-        self.changes.writes += 1
-        changes = _Changes(edits=[(job.tenant_id, job.sku_id, job.forecast_date, stored)])
-        return Removed(stored), changes
-
-    def set_prefs(self, job: SetPrefs) -> tuple[Result, _Changes]:
-        stored = None if job.show_manual is None else int(job.show_manual)
-        prefs_row = (job.tenant_id, job.user_id, stored, self.now_text)
-        self.conn.execute(UPSERT_PREFS, prefs_row)
-        self.changes.prefs.append(prefs_row)
-        self.changes.writes += 1
-        return PrefsSaved(job.show_manual), _Changes(
-            prefs=[(job.tenant_id, job.user_id, job.show_manual)]
-        )
-
-    def apply(self, job: Job) -> tuple[Result, _Changes]:
-        if isinstance(job, PutEdits):
-            return self.put(job)
-        if isinstance(job, RemoveEdit):
-            return self.remove(job)
-        return self.set_prefs(job)
 
 
 class EditsStore:
@@ -243,7 +85,7 @@ class EditsStore:
         self.cache = open_cache(self._reader)
         self._start_loader(self.cache)
         if self.persistence is not None:
-            self.persistence.start(lambda: self._queue.put(_RELOAD))
+            self.persistence.start(lambda: self._queue.put(RELOAD))
         self._thread = threading.Thread(
             target=self._run, args=(writer,), name="edits-writer", daemon=True
         )
@@ -280,7 +122,7 @@ class EditsStore:
     def close(self) -> None:
         """Finish every queued change, stop the writer, then persist what it left."""
         if self._thread is not None:
-            self._queue.put(_STOP)
+            self._queue.put(STOP)
             self._thread.join()
             self._thread = None
         if self.persistence is not None:
@@ -330,7 +172,7 @@ class EditsStore:
 
     def _run(self, conn: sqlite3.Connection) -> None:
         try:
-            self._serve_queue(conn)
+            GroupCommit(self, conn).serve()
         except BaseException as error:
             self.failure = error
             self._fail_queued(StorageUnavailable(f"the edits store's writer stopped: {error}"))
@@ -344,91 +186,8 @@ class EditsStore:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not _STOP and item is not _RELOAD:
-                self._hand_back([(item[1], failure, _Changes())], None)
-
-    def _serve_queue(self, conn: sqlite3.Connection) -> None:
-        (next_log_id,) = conn.execute(
-            "select coalesce(max(log_id), 0) + 1 from manual_edit_log_ht"
-        ).fetchone()
-        (latest,) = conn.execute("select max(edited_at) from manual_edit_log_ht").fetchone()
-        last_time = parse_timestamp(latest) if latest else dt.datetime.min.replace(tzinfo=dt.UTC)
-        stopping = False
-        while not stopping:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            if item is _RELOAD:
-                conn = self._reload(conn)
-                continue
-            batch = [item]
-            size = job_weight(item[0])
-            while size < MAX_BATCH_EDITS:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stopping = True
-                    break
-                if item is _RELOAD:
-                    self._queue.put(_RELOAD)
-                    break
-                batch.append(item)
-                size += job_weight(item[0])
-            # Strictly increasing times: a batch's edits share one edited_at,
-            # and a later batch is always later, whatever the clock does.
-            now = max(dt.datetime.now(dt.UTC), last_time + dt.timedelta(microseconds=1))
-            last_time = now
-            next_log_id = self._commit_batch(conn, batch, now, next_log_id)
-
-    def _commit_batch(
-        self,
-        conn: sqlite3.Connection,
-        batch: list[tuple[Job, asyncio.Future[Result]]],
-        now: dt.datetime,
-        next_log_id: int,
-    ) -> int:
-        transaction = _Transaction(conn, now, next_log_id)
-        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]] = []
-        try:
-            conn.execute("begin immediate")
-            for job, future in batch:
-                conn.execute("savepoint request")
-                mark = transaction.next_log_id
-                rows = transaction.changes.mark()
-                try:
-                    result, changes = transaction.apply(job)
-                except Exception as error:
-                    conn.execute("rollback to request")
-                    transaction.next_log_id = mark
-                    transaction.changes.truncate(rows)
-                    outcomes.append((future, error, _Changes()))
-                else:
-                    outcomes.append((future, result, changes))
-                conn.execute("release request")
-            if self.persistence is not None and not transaction.changes.empty:
-                self.persistence.before_commit(conn, transaction.changes, transaction.now_text)
-            conn.execute("commit")
-        except Exception as error:
-            if conn.in_transaction:
-                conn.execute("rollback")
-            if self.persistence is not None:
-                self.persistence.rolled_back()
-            failure = (
-                error
-                if isinstance(error, StorageUnavailable)
-                else StorageUnavailable(f"the edits store could not commit: {error}")
-            )
-            self._hand_back([(future, failure, _Changes()) for _, future in batch], None)
-            (next_id,) = conn.execute(
-                "select coalesce(max(log_id), 0) + 1 from manual_edit_log_ht"
-            ).fetchone()
-            return int(next_id)
-        if self.persistence is not None and not transaction.changes.empty:
-            self.persistence.after_commit(transaction.changes)
-        self._hand_back(outcomes, now)
-        return transaction.next_log_id
+            if item is not STOP and item is not RELOAD:
+                self._hand_back([(item[1], failure, Changes())], None)
 
     def _reload(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         """Fenced: the database and the cache become what the object store holds."""
@@ -438,7 +197,7 @@ class EditsStore:
 
     def _hand_back(
         self,
-        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]],
+        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, Changes]],
         committed_at: dt.datetime | None,
     ) -> None:
         assert self._loop is not None
@@ -446,7 +205,7 @@ class EditsStore:
 
     def _publish(
         self,
-        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]],
+        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, Changes]],
         committed_at: dt.datetime | None,
     ) -> None:
         """On the loop: update the cache for the whole batch, then answer every request."""

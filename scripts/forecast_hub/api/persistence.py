@@ -50,13 +50,23 @@ class Persistence(Protocol):
         """Once the store is open; ``request_reload`` asks the writer to reload."""
 
     def before_commit(self, conn: sqlite3.Connection, changes: ChangeSet, now: str) -> None:
-        """Inside the batch's transaction; raises StorageUnavailable to refuse the batch."""
+        """Async, inside the batch's transaction; raises StorageUnavailable to refuse it."""
 
     def after_commit(self, changes: ChangeSet) -> None:
-        """The batch is committed; it is answered once this returns."""
+        """Async: the batch is committed; it is answered once this returns."""
 
-    def rolled_back(self) -> None:
-        """The batch was rolled back after ``before_commit`` accepted it."""
+    def begin_upload(
+        self, conn: sqlite3.Connection, changes: ChangeSet, on_done: Callable[[], None]
+    ) -> Any:
+        """Sync, inside the batch's transaction: start its upload (``on_done`` is called
+        from another thread when it ends); raises StorageUnavailable to refuse it."""
+
+    def finish_uploads(self, uploads: list[Any]) -> tuple[int, StorageUnavailable | None]:
+        """Sync: wait for the uploads of a round; how many of them, in order, are
+        acknowledged, and the error the others get."""
+
+    def rolled_back(self, uploads: list[Any]) -> None:
+        """Sync: the round's transaction was rolled back after its uploads finished."""
 
     def rebuild(self) -> Restored:
         """A fresh database from the object store, beside the store's."""
