@@ -134,6 +134,8 @@ class SyncUploads:
             self.owner._wrote(upload.seq, upload.change.void, upload.size)
         if acknowledged < len(uploads):
             self.refuse(uploads[acknowledged:], errors[acknowledged:])
+            if self.owner.fenced:  # found out while settling: the requests say so
+                failure = Fenced(self.owner.fenced_message())
         return acknowledged, failure
 
     def _landed(self, upload: Upload, error: BaseException) -> bool:
