@@ -8,7 +8,8 @@ inside a savepoint) and commits once, so one fsync acknowledges many edits.
 With sync durability the batch's change object is uploaded before the
 commit. While it uploads, the writer takes the next changes waiting as the
 next batch, applies it in the same transaction under a savepoint of its own
-and starts its upload too (up to ``ROUND_BATCHES`` batches: a round). When
+and starts its upload too (up to FORECAST_HUB_SYNC_UPLOADS_IN_FLIGHT batches,
+1 unless set: a round). When
 the first batch's upload has ended and no more is taken, the round ends:
 the batches whose objects are in the bucket, with every earlier one, are
 committed and answered; the rest are rolled back to their savepoint and get
@@ -46,7 +47,6 @@ from forecast_hub.objectstore.changes import INSERT_LOG, UPSERT_EDIT, UPSERT_PRE
 if TYPE_CHECKING:
     from forecast_hub.api.edits import EditsStore
 
-ROUND_BATCHES = 4
 Outcome = tuple["asyncio.Future[Result]", "Result | BaseException", "Changes"]
 Item = tuple[Job, "asyncio.Future[Result]"]
 
@@ -229,6 +229,7 @@ class GroupCommit:
         self.conn = conn
         self.persistence = store.persistence
         self.sync = self.persistence is not None and self.persistence.mode == "sync"
+        self.round_batches = self.persistence.uploads_in_flight if self.persistence else 1
         self.queue = store._queue
         (self.next_log_id,) = conn.execute(
             "select coalesce(max(log_id), 0) + 1 from manual_edit_log_ht"
@@ -296,7 +297,7 @@ class GroupCommit:
             while True:
                 batch, stop, reload = self._collect(item)
                 staged.append(self._stage(batch, len(staged)))
-                if stop or reload or not self.sync or len(staged) >= ROUND_BATCHES:
+                if stop or reload or not self.sync or len(staged) >= self.round_batches:
                     break
                 if staged[-1].refused is not None:
                     break

@@ -43,6 +43,10 @@ class Persistence(Protocol):
     def mode(self) -> str:
         """The durability: sync or async."""
 
+    @property
+    def uploads_in_flight(self) -> int:
+        """Sync: the most batches uploaded at once."""
+
     def prepare(self) -> None:
         """Before the store opens its connections: bring the database up to date."""
 

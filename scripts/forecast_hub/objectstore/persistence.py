@@ -110,6 +110,7 @@ class EditsPersistence:
         every_writes: int = 10,
         every_seconds: float = 300.0,
         schema: HybridSchema = SCHEMA,
+        uploads_in_flight: int = 1,
     ) -> None:
         self.store = store
         self.path = path
@@ -117,6 +118,8 @@ class EditsPersistence:
         self.every_writes = every_writes
         self.every_seconds = every_seconds
         self.schema = schema
+        self.uploads_in_flight = max(1, uploads_in_flight)
+        """Sync: the most batches of one round (uploaded at once)."""
         self.writer = uuid.uuid4().hex
         self.fenced = False
         self.fenced_at: dt.datetime | None = None
@@ -261,9 +264,12 @@ class EditsPersistence:
     def begin_upload(
         self, conn: sqlite3.Connection, changes: ChangeSet, on_done: Callable[[], None]
     ) -> Upload:
-        """Sync, in the writer's open transaction: start the batch's upload, or raise."""
-        with self._lock:
-            return self.sync.begin(conn, changes, on_done)
+        """Sync, in the writer's open transaction: start the batch's upload, or raise.
+
+        Not under ``_lock``: a snapshot holds it while it waits for the writer's
+        transaction to end, so the writer must never wait for it inside one.
+        """
+        return self.sync.begin(conn, changes, on_done)
 
     def finish_uploads(self, uploads: list[Upload]) -> tuple[int, StorageUnavailable | None]:
         """Sync: how many of a round's batches, in order, are in the bucket; why not more."""
@@ -281,9 +287,8 @@ class EditsPersistence:
 
     def rolled_back(self, uploads: list[Upload]) -> None:
         """Sync: a round's transaction was rolled back after its uploads finished."""
-        with self._lock:
-            errors = [upload.future.exception() for upload in uploads]
-            self.sync.refuse(uploads, errors)
+        errors = [upload.future.exception() for upload in uploads]
+        self.sync.refuse(uploads, errors)
 
     def _wrote(self, seq: int, voids: tuple[int, ...], size: int) -> None:
         self.seq = max(self.seq, seq)

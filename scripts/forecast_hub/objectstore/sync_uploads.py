@@ -38,9 +38,8 @@ if TYPE_CHECKING:
 
     from forecast_hub.objectstore.persistence import EditsPersistence
 
-UPLOAD_THREADS = 4
-ROUND_BATCHES = 4
-"""The most batches uploaded at once (one transaction of the writer's)."""
+KEEP_BATCHES = 64
+"""How many of the latest numbers' batches are kept for ``after``."""
 SETTLE_SECONDS = 5.0
 
 
@@ -74,7 +73,7 @@ class SyncUploads:
         """The batch this writer has put (or found) at a number, for ``after``."""
         self._dead: set[str] = set()
         """Batches of another instance uploaded behind one of its own that never landed."""
-        self._pool = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="edits-upload")
+        self._pool = ThreadPoolExecutor(owner.uploads_in_flight, thread_name_prefix="edits-upload")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -111,7 +110,7 @@ class SyncUploads:
 
     def _note(self, seq: int, batch: str) -> None:
         self._batches[seq] = batch
-        for old in [known for known in self._batches if known < seq - 2 * ROUND_BATCHES]:
+        for old in [known for known in self._batches if known < seq - KEEP_BATCHES]:
             del self._batches[old]
 
     def _put(self, seq: int, body: bytes) -> None:
