@@ -24,7 +24,7 @@ import functools
 import queue
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from forecast_hub.api.edit_jobs import RemoveEdit as RemoveEdit
 from forecast_hub.api.edit_jobs import Result as Result
 from forecast_hub.api.edit_jobs import SetPrefs as SetPrefs
 from forecast_hub.api.edit_jobs import StoredEdit as StoredEdit
-from forecast_hub.api.edits_cache import EditsCache, open_cache, read_edits_in, read_tenant
+from forecast_hub.api.edits_cache import EditsCache, UnloadedTenant, open_cache, read_tenant
 from forecast_hub.api.edits_cache import load_cache as load_cache
 from forecast_hub.api.edits_writer import RELOAD, STOP, Changes, GroupCommit
 from forecast_hub.api.persistence import Fenced as Fenced
@@ -111,6 +111,15 @@ class EditsStore:
     @property
     def edits_as_of(self) -> dict[str, dt.datetime]:
         return self.cache.edits_as_of
+
+    @property
+    def prefs(self) -> dict[tuple[str, str], bool | None]:
+        return self.cache.prefs
+
+    @property
+    def edits(self) -> dict[str, dict[tuple[str, dt.date], StoredEdit]]:
+        """The tenants whose edits are in memory."""
+        return self.cache.edits
 
     def _connect(self) -> sqlite3.Connection:
         conn = connect_store(self.path)
@@ -227,26 +236,14 @@ class EditsStore:
 
     # -- reads -----------------------------------------------------------------------
 
-    def tenant_edits(self, tenant_id: str) -> dict[tuple[str, dt.date], StoredEdit]:
-        """Every stored edit of a tenant; one not in memory yet is read now."""
+    def tenant_edits(self, tenant_id: str) -> Mapping[tuple[str, dt.date], StoredEdit]:
+        """Every stored edit of a tenant: from memory, or until the tenant is loaded, a
+        view that looks each edit up in SQLite (and loads the tenant to list them)."""
         cache = self.cache
         if tenant_id in cache.unloaded:
             assert self._reader is not None
-            return cache.install(tenant_id, read_tenant(self._reader, tenant_id))
+            return UnloadedTenant(cache, self._reader, tenant_id)
         return cache.edits.get(tenant_id, {})
-
-    async def edits_in(
-        self,
-        tenant_id: str,
-        sku_ids: Sequence[str],
-        start: dt.date | None,
-        end: dt.date | None,
-    ) -> Mapping[tuple[str, dt.date], StoredEdit]:
-        """A page's edits: the tenant's, from memory; until it is loaded, from SQLite."""
-        if tenant_id in self.cache.unloaded:
-            assert self._reader is not None
-            return read_edits_in(self._reader, tenant_id, sku_ids, start, end)
-        return self.cache.edits.get(tenant_id, {})
 
     def stored_show_manual(self, tenant_id: str, user_id: str) -> bool | None:
         return self.cache.prefs.get((tenant_id, user_id))

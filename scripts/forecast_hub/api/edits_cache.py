@@ -3,9 +3,9 @@
 Opening a large store reads only the preferences and each tenant's latest
 edit time (an index walk). Each tenant's edits are then read in the
 background, a tenant at a time, and handed to the event loop; until a
-tenant's edits are in memory, a page's read asks SQLite for the page's SKUs
-alone (``EditsStore.edits_in``), and a read of a whole tenant loads it at
-once. SQLite holds every committed batch before it is answered, so either
+tenant's edits are in memory, a page's read looks up the edits of its rows
+in SQLite (``UnloadedTenant``), and a read that lists them loads the tenant
+at once. SQLite holds every committed batch before it is answered, so either
 read sees every acknowledged edit.
 
 A batch committed while a tenant is being read from SQLite is kept aside
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +32,8 @@ _COLUMNS = (
     " is_removed from manual_edits_ht where tenant_id = ?"
 )
 _SELECT_TENANT = _COLUMNS
-_SELECT_IN = (
-    _COLUMNS + " and sku_id in (select value from json_each(?))"
-    " and forecast_date >= ? and forecast_date <= ?"
-)
+_SELECT_ONE = _COLUMNS + " and sku_id = ? and forecast_date = ?"
+_SELECT_ANY = "select 1 from manual_edits_ht where tenant_id = ? limit 1"
 _SELECT_LATEST = "select tenant_id, max(edited_at) from manual_edits_ht group by tenant_id"
 _SELECT_PREFS = "select tenant_id, user_id, show_manual from user_prefs_ht"
 
@@ -61,25 +59,6 @@ def _edits(rows: list[tuple[Any, ...]]) -> TenantEdits:
 def read_tenant(conn: sqlite3.Connection, tenant_id: str) -> TenantEdits:
     """Every stored edit of a tenant, removed ones included."""
     return _edits(conn.execute(_SELECT_TENANT, (tenant_id,)).fetchall())
-
-
-def read_edits_in(
-    conn: sqlite3.Connection,
-    tenant_id: str,
-    sku_ids: Sequence[str],
-    start: dt.date | None,
-    end: dt.date | None,
-) -> TenantEdits:
-    """A tenant's stored edits of these SKUs between two dates (inclusive)."""
-    import json
-
-    params = (
-        tenant_id,
-        json.dumps(list(sku_ids)),
-        start.isoformat() if start else "",
-        end.isoformat() if end else "9999-12-31",
-    )
-    return _edits(conn.execute(_SELECT_IN, params).fetchall())
 
 
 @dataclass
@@ -130,3 +109,36 @@ def load_cache(conn: sqlite3.Connection) -> EditsCache:
     for tenant_id in sorted(cache.unloaded):
         cache.install(tenant_id, read_tenant(conn, tenant_id))
     return cache
+
+
+class UnloadedTenant(Mapping[EditKey, StoredEdit]):
+    """A tenant's edits before they are in memory (on the event loop): a lookup reads
+    the one row from SQLite; listing them reads the tenant into the cache first."""
+
+    def __init__(self, cache: EditsCache, conn: sqlite3.Connection, tenant_id: str) -> None:
+        self.cache = cache
+        self.conn = conn
+        self.tenant_id = tenant_id
+
+    def __getitem__(self, key: EditKey) -> StoredEdit:
+        if self.tenant_id not in self.cache.unloaded:
+            return self.cache.edits.get(self.tenant_id, {})[key]
+        sku_id, date = key
+        rows = self.conn.execute(_SELECT_ONE, (self.tenant_id, sku_id, date.isoformat())).fetchall()
+        if not rows:
+            raise KeyError(key)
+        return _edits(rows)[key]
+
+    def __bool__(self) -> bool:
+        if self.tenant_id not in self.cache.unloaded:
+            return bool(self.cache.edits.get(self.tenant_id))
+        return self.conn.execute(_SELECT_ANY, (self.tenant_id,)).fetchone() is not None
+
+    def _loaded(self) -> TenantEdits:
+        return self.cache.install(self.tenant_id, read_tenant(self.conn, self.tenant_id))
+
+    def __iter__(self) -> Iterator[EditKey]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())

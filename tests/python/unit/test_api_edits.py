@@ -167,17 +167,17 @@ def test_a_reopened_store_answers_from_sqlite_until_its_tenant_is_in_memory(
     async def reopened(store: EditsStore):
         assert store.cache.unloaded == {"t1", "t2"}  # nothing read yet but the summary
         assert set(store.edits_as_of) == {"t1", "t2"}
-        page = await store.edits_in("t1", ["s3", "s7", "nope"], DAY, DAY)
-        assert {key: edit.manual_qty for key, edit in page.items()} == {
-            ("s3", DAY): 3.0,
-            ("s7", DAY): 7.0,
-        }
-        assert await store.edits_in("t1", ["s3"], DAY + dt.timedelta(days=1), None) == {}
+        page = store.tenant_edits("t1")  # looked up in SQLite, row by row
+        assert page and page[("s3", DAY)].manual_qty == 3.0
+        assert page.get(("s7", DAY)).manual_qty == 7.0
+        assert page.get(("nope", DAY)) is None and ("s3", DAY + dt.timedelta(1)) not in page
+        assert "t1" in store.cache.unloaded
+        assert not store.tenant_edits("t9")
         # Committed while t1 is not in memory: kept aside, then applied over the read.
         store.cache.unloaded.add("t1")
         await store.submit(_put(EditRequest("s3", DAY, 33.0, None, 1)))
-        assert (await store.edits_in("t1", ["s3"], None, None))[("s3", DAY)].manual_qty == 33.0
-        whole = store.tenant_edits("t1")
+        assert store.tenant_edits("t1")[("s3", DAY)].manual_qty == 33.0
+        whole = dict(store.tenant_edits("t1"))  # listing them loads the tenant
         assert len(whole) == 50 and whole[("s3", DAY)].manual_qty == 33.0
         assert whole[("s3", DAY)].version == 2 and "t1" not in store.cache.unloaded
         assert store.cache.late == {}
