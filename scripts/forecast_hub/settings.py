@@ -43,6 +43,7 @@ OBJECT_STORE_ENV = "FORECAST_HUB_OBJECT_STORE"
 EDITS_DURABILITY_ENV = "FORECAST_HUB_EDITS_DURABILITY"
 PERSIST_EVERY_WRITES_ENV = "FORECAST_HUB_PERSIST_EVERY_WRITES"
 PERSIST_EVERY_SECONDS_ENV = "FORECAST_HUB_PERSIST_EVERY_SECONDS"
+SYNC_UPLOADS_ENV = "FORECAST_HUB_SYNC_UPLOADS_IN_FLIGHT"
 CACHE_MAX_MB_ENV = "FORECAST_HUB_CACHE_MAX_MB"
 CACHE_RELOAD_SECONDS_ENV = "FORECAST_HUB_CACHE_RELOAD_SECONDS"
 CACHE_MODE_ENV = "FORECAST_HUB_CACHE_MODE"
@@ -145,6 +146,11 @@ class Settings:
     """FORECAST_HUB_PERSIST_EVERY_SECONDS: async durability persists after this many
     seconds. Read by `serve`."""
 
+    sync_uploads_in_flight: int = 1
+    """FORECAST_HUB_SYNC_UPLOADS_IN_FLIGHT: sync durability uploads up to this many
+    batches' change objects at once, the next batches applied while the first uploads.
+    Read by `serve`."""
+
     cache_max_mb: int = 512
     """FORECAST_HUB_CACHE_MAX_MB: the memory the API's forecast cache may use, read by
     `serve`."""
@@ -208,6 +214,7 @@ class Settings:
             or cls.persist_every_writes,
             persist_every_seconds=_seconds(values, PERSIST_EVERY_SECONDS_ENV)
             or cls.persist_every_seconds,
+            sync_uploads_in_flight=_count(values, SYNC_UPLOADS_ENV) or cls.sync_uploads_in_flight,
             cache_max_mb=_count(values, CACHE_MAX_MB_ENV) or cls.cache_max_mb,
             cache_reload_seconds=_seconds(values, CACHE_RELOAD_SECONDS_ENV)
             or cls.cache_reload_seconds,

@@ -53,6 +53,7 @@ class ApiConfig:
     durability: EditsDurability = "local"
     persist_every_writes: int = 10
     persist_every_seconds: float = 300.0
+    sync_uploads_in_flight: int = 1
     bucket_poll_seconds: float = 3600.0
     """How often a newer build is looked for in the object store."""
     target: WarehouseTarget = "duckdb"
@@ -86,6 +87,7 @@ class ApiConfig:
             durability=settings.durability,
             persist_every_writes=settings.persist_every_writes,
             persist_every_seconds=settings.persist_every_seconds,
+            sync_uploads_in_flight=settings.sync_uploads_in_flight,
             bucket_poll_seconds=settings.cache_reload_seconds,
             target=target,
             edits_store_url=settings.edits_store,

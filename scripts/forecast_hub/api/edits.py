@@ -18,16 +18,16 @@ is rolled back and refused, so it is neither visible nor stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import queue
 import sqlite3
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from forecast_hub.api.edit_jobs import MAX_BATCH_EDITS, job_weight
 from forecast_hub.api.edit_jobs import Applied as Applied
 from forecast_hub.api.edit_jobs import Conflict as Conflict
 from forecast_hub.api.edit_jobs import EditRequest as EditRequest
@@ -41,221 +41,15 @@ from forecast_hub.api.edit_jobs import RemoveEdit as RemoveEdit
 from forecast_hub.api.edit_jobs import Result as Result
 from forecast_hub.api.edit_jobs import SetPrefs as SetPrefs
 from forecast_hub.api.edit_jobs import StoredEdit as StoredEdit
+from forecast_hub.api.edits_cache import EditsCache, UnloadedTenant, open_cache, read_tenant
+from forecast_hub.api.edits_cache import load_cache as load_cache
+from forecast_hub.api.edits_writer import RELOAD, STOP, Changes, GroupCommit
 from forecast_hub.api.persistence import Fenced as Fenced
 from forecast_hub.api.persistence import Persistence, reload_from_object_store
 from forecast_hub.api.persistence import StorageUnavailable as StorageUnavailable
 from forecast_hub.hybrid.migrate import migrate_sqlite
 from forecast_hub.hybrid.store import connect_store, format_timestamp, parse_timestamp
 from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER, HybridSchema
-from forecast_hub.objectstore.changes import INSERT_LOG, UPSERT_EDIT, UPSERT_PREFS, ChangeSet
-
-_STOP = object()
-_RELOAD = object()
-
-
-@dataclass
-class _Changes:
-    """What one committed request changes in the cache."""
-
-    edits: list[tuple[str, str, dt.date, StoredEdit]] = field(default_factory=list)
-    prefs: list[tuple[str, str, bool | None]] = field(default_factory=list)
-
-
-_SELECT_EDIT = (
-    "select manual_qty, reason, edited_by, edited_at, version, is_removed"
-    " from manual_edits_ht where tenant_id = ? and sku_id = ? and forecast_date = ?"
-)
-
-
-def _stored(row: tuple[Any, ...]) -> StoredEdit:
-    qty, reason, edited_by, edited_at, version, is_removed = row
-    return StoredEdit(qty, reason, edited_by, parse_timestamp(edited_at), version, bool(is_removed))
-
-
-def _bool_or_none(value: int | None) -> bool | None:
-    return None if value is None else bool(value)
-
-
-class _Transaction:
-    """The writer's view of one batch: a connection, the batch's time, log ids."""
-
-    def __init__(self, conn: sqlite3.Connection, now: dt.datetime, next_log_id: int) -> None:
-        self.conn = conn
-        self.now = now
-        self.now_text = format_timestamp(now)
-        self.next_log_id = next_log_id
-        self.changes = ChangeSet()
-        """Every row the batch wrote, for its persistence."""
-
-    def current(self, tenant_id: str, sku_id: str, date: dt.date) -> StoredEdit | None:
-        row = self.conn.execute(_SELECT_EDIT, (tenant_id, sku_id, date.isoformat())).fetchone()
-        return _stored(row) if row else None
-
-    def log_ids(self, count: int) -> range:
-        ids = range(self.next_log_id, self.next_log_id + count)
-        self.next_log_id += count
-        return ids
-
-    def put(self, job: PutEdits) -> tuple[Result, _Changes]:
-        currents = [self.current(job.tenant_id, e.sku_id, e.forecast_date) for e in job.edits]
-        conflicts = tuple(
-            (index, edit, current)
-            for index, (edit, current) in enumerate(zip(job.edits, currents, strict=True))
-            if edit.expected_version is not None
-            and edit.expected_version != (current.version if current else 0)
-        )
-        if conflicts:
-            return Conflict(conflicts), _Changes()
-        changes = _Changes()
-        edit_rows, log_rows, applied = [], [], []
-        for log_id, edit, current in zip(
-            self.log_ids(len(job.edits)), job.edits, currents, strict=True
-        ):
-            version = (current.version if current else 0) + 1
-            old_qty = current.manual_qty if current and not current.is_removed else None
-            stored = StoredEdit(edit.qty, edit.reason, job.user_id, self.now, version, False)
-            date = edit.forecast_date.isoformat()
-            edit_rows.append(
-                (
-                    job.tenant_id,
-                    edit.sku_id,
-                    date,
-                    edit.qty,
-                    edit.reason,
-                    job.user_id,
-                    self.now_text,
-                    version,
-                    0,
-                )
-            )
-            log_rows.append(
-                (
-                    log_id,
-                    job.tenant_id,
-                    edit.sku_id,
-                    date,
-                    "upsert",
-                    old_qty,
-                    edit.qty,
-                    edit.reason,
-                    job.user_id,
-                    self.now_text,
-                    version,
-                )
-            )
-            changes.edits.append((job.tenant_id, edit.sku_id, edit.forecast_date, stored))
-            applied.append((edit, stored))
-        self.conn.executemany(UPSERT_EDIT, edit_rows)
-        self.conn.executemany(INSERT_LOG, log_rows)
-        self.changes.edits.extend(edit_rows)
-        self.changes.log.extend(log_rows)
-        self.changes.writes += 1
-        return Applied(tuple(applied)), changes
-
-    def remove(self, job: RemoveEdit) -> tuple[Result, _Changes]:
-        current = self.current(job.tenant_id, job.sku_id, job.forecast_date)
-        if current is None or current.is_removed:
-            return NothingToRemove(), _Changes()
-        version = current.version + 1
-        stored = StoredEdit(None, None, job.user_id, self.now, version, True)
-        date = job.forecast_date.isoformat()
-        edit_row = (
-            job.tenant_id,
-            job.sku_id,
-            date,
-            None,
-            None,
-            job.user_id,
-            self.now_text,
-            version,
-            1,
-        )
-        (log_id,) = self.log_ids(1)
-        log_row = (
-            log_id,
-            job.tenant_id,
-            job.sku_id,
-            date,
-            "remove",
-            current.manual_qty,
-            None,
-            None,
-            job.user_id,
-            self.now_text,
-            version,
-        )
-        self.conn.execute(UPSERT_EDIT, edit_row)
-        self.conn.execute(INSERT_LOG, log_row)
-        self.changes.edits.append(edit_row)
-        self.changes.log.append(log_row)
-        self.changes.writes += 1
-        changes = _Changes(edits=[(job.tenant_id, job.sku_id, job.forecast_date, stored)])
-        return Removed(stored), changes
-
-    def set_prefs(self, job: SetPrefs) -> tuple[Result, _Changes]:
-        stored = None if job.show_manual is None else int(job.show_manual)
-        prefs_row = (job.tenant_id, job.user_id, stored, self.now_text)
-        self.conn.execute(UPSERT_PREFS, prefs_row)
-        self.changes.prefs.append(prefs_row)
-        self.changes.writes += 1
-        return PrefsSaved(job.show_manual), _Changes(
-            prefs=[(job.tenant_id, job.user_id, job.show_manual)]
-        )
-
-    def apply(self, job: Job) -> tuple[Result, _Changes]:
-        if isinstance(job, PutEdits):
-            return self.put(job)
-        if isinstance(job, RemoveEdit):
-            return self.remove(job)
-        return self.set_prefs(job)
-
-
-EditsCache = tuple[
-    dict[str, dict[tuple[str, dt.date], StoredEdit]],
-    dict[tuple[str, str], bool | None],
-    dict[str, dt.datetime],
-]
-
-
-def load_cache(conn: sqlite3.Connection) -> EditsCache:
-    """The cache of a database: edits by tenant, preferences, each tenant's latest edit."""
-    edits: dict[str, dict[tuple[str, dt.date], StoredEdit]] = {}
-    prefs: dict[tuple[str, str], bool | None] = {}
-    edits_as_of: dict[str, dt.datetime] = {}
-    # Edits share their dates (a horizon's) and times (a group commit's): each
-    # text is parsed once, which is most of a large store's load.
-    dates: dict[str, dt.date] = {}
-    times: dict[str, dt.datetime] = {}
-    for (
-        tenant_id,
-        sku_id,
-        date_text,
-        qty,
-        reason,
-        edited_by,
-        time_text,
-        version,
-        removed,
-    ) in conn.execute(
-        "select tenant_id, sku_id, forecast_date, manual_qty, reason, edited_by,"
-        " edited_at, version, is_removed from manual_edits_ht"
-    ):
-        date = dates.get(date_text)
-        if date is None:
-            date = dates[date_text] = dt.date.fromisoformat(date_text)
-        edited_at = times.get(time_text)
-        if edited_at is None:
-            edited_at = times[time_text] = parse_timestamp(time_text)
-        stored = StoredEdit(qty, reason, edited_by, edited_at, version, bool(removed))
-        edits.setdefault(tenant_id, {})[(sku_id, date)] = stored
-        latest = edits_as_of.get(tenant_id)
-        if latest is None or edited_at > latest:
-            edits_as_of[tenant_id] = edited_at
-    for tenant_id, user_id, show_manual in conn.execute(
-        "select tenant_id, user_id, show_manual from user_prefs_ht"
-    ):
-        prefs[(tenant_id, user_id)] = _bool_or_none(show_manual)
-    return edits, prefs, edits_as_of
 
 
 class EditsStore:
@@ -267,9 +61,7 @@ class EditsStore:
         self.path = path
         self.schema = schema
         self.persistence = persistence
-        self.edits: dict[str, dict[tuple[str, dt.date], StoredEdit]] = {}
-        self.prefs: dict[tuple[str, str], bool | None] = {}
-        self.edits_as_of: dict[str, dt.datetime] = {}
+        self.cache = EditsCache()
         self.opened_at = dt.datetime.now(dt.UTC)
         self.last_commit_at: dt.datetime | None = None
         self.pending = 0
@@ -290,13 +82,44 @@ class EditsStore:
         writer = self._connect()
         migrate_sqlite(writer, self.schema)
         self._reader = self._connect()
-        self.edits, self.prefs, self.edits_as_of = load_cache(self._reader)
+        self.cache = open_cache(self._reader)
+        self._start_loader(self.cache)
         if self.persistence is not None:
-            self.persistence.start(lambda: self._queue.put(_RELOAD))
+            self.persistence.start(lambda: self._queue.put(RELOAD))
         self._thread = threading.Thread(
             target=self._run, args=(writer,), name="edits-writer", daemon=True
         )
         self._thread.start()
+
+    def _start_loader(self, cache: EditsCache) -> None:
+        """Read each unloaded tenant in a thread of its own; the loop installs them."""
+        tenants = sorted(cache.unloaded)
+        loop = self._loop
+        assert loop is not None
+
+        def load() -> None:
+            with contextlib.closing(self._connect()) as conn:
+                for tenant_id in tenants:
+                    if self.cache is not cache:  # reloaded meanwhile
+                        return
+                    read = read_tenant(conn, tenant_id)
+                    loop.call_soon_threadsafe(cache.install, tenant_id, read)
+
+        if tenants:
+            threading.Thread(target=load, name="edits-cache-loader", daemon=True).start()
+
+    @property
+    def edits_as_of(self) -> dict[str, dt.datetime]:
+        return self.cache.edits_as_of
+
+    @property
+    def prefs(self) -> dict[tuple[str, str], bool | None]:
+        return self.cache.prefs
+
+    @property
+    def edits(self) -> dict[str, dict[tuple[str, dt.date], StoredEdit]]:
+        """The tenants whose edits are in memory."""
+        return self.cache.edits
 
     def _connect(self) -> sqlite3.Connection:
         conn = connect_store(self.path)
@@ -308,7 +131,7 @@ class EditsStore:
     def close(self) -> None:
         """Finish every queued change, stop the writer, then persist what it left."""
         if self._thread is not None:
-            self._queue.put(_STOP)
+            self._queue.put(STOP)
             self._thread.join()
             self._thread = None
         if self.persistence is not None:
@@ -358,7 +181,7 @@ class EditsStore:
 
     def _run(self, conn: sqlite3.Connection) -> None:
         try:
-            self._serve_queue(conn)
+            GroupCommit(self, conn).serve()
         except BaseException as error:
             self.failure = error
             self._fail_queued(StorageUnavailable(f"the edits store's writer stopped: {error}"))
@@ -372,91 +195,8 @@ class EditsStore:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not _STOP and item is not _RELOAD:
-                self._hand_back([(item[1], failure, _Changes())], None)
-
-    def _serve_queue(self, conn: sqlite3.Connection) -> None:
-        (next_log_id,) = conn.execute(
-            "select coalesce(max(log_id), 0) + 1 from manual_edit_log_ht"
-        ).fetchone()
-        (latest,) = conn.execute("select max(edited_at) from manual_edit_log_ht").fetchone()
-        last_time = parse_timestamp(latest) if latest else dt.datetime.min.replace(tzinfo=dt.UTC)
-        stopping = False
-        while not stopping:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            if item is _RELOAD:
-                conn = self._reload(conn)
-                continue
-            batch = [item]
-            size = job_weight(item[0])
-            while size < MAX_BATCH_EDITS:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stopping = True
-                    break
-                if item is _RELOAD:
-                    self._queue.put(_RELOAD)
-                    break
-                batch.append(item)
-                size += job_weight(item[0])
-            # Strictly increasing times: a batch's edits share one edited_at,
-            # and a later batch is always later, whatever the clock does.
-            now = max(dt.datetime.now(dt.UTC), last_time + dt.timedelta(microseconds=1))
-            last_time = now
-            next_log_id = self._commit_batch(conn, batch, now, next_log_id)
-
-    def _commit_batch(
-        self,
-        conn: sqlite3.Connection,
-        batch: list[tuple[Job, asyncio.Future[Result]]],
-        now: dt.datetime,
-        next_log_id: int,
-    ) -> int:
-        transaction = _Transaction(conn, now, next_log_id)
-        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]] = []
-        try:
-            conn.execute("begin immediate")
-            for job, future in batch:
-                conn.execute("savepoint request")
-                mark = transaction.next_log_id
-                rows = transaction.changes.mark()
-                try:
-                    result, changes = transaction.apply(job)
-                except Exception as error:
-                    conn.execute("rollback to request")
-                    transaction.next_log_id = mark
-                    transaction.changes.truncate(rows)
-                    outcomes.append((future, error, _Changes()))
-                else:
-                    outcomes.append((future, result, changes))
-                conn.execute("release request")
-            if self.persistence is not None and not transaction.changes.empty:
-                self.persistence.before_commit(conn, transaction.changes, transaction.now_text)
-            conn.execute("commit")
-        except Exception as error:
-            if conn.in_transaction:
-                conn.execute("rollback")
-            if self.persistence is not None:
-                self.persistence.rolled_back()
-            failure = (
-                error
-                if isinstance(error, StorageUnavailable)
-                else StorageUnavailable(f"the edits store could not commit: {error}")
-            )
-            self._hand_back([(future, failure, _Changes()) for _, future in batch], None)
-            (next_id,) = conn.execute(
-                "select coalesce(max(log_id), 0) + 1 from manual_edit_log_ht"
-            ).fetchone()
-            return int(next_id)
-        if self.persistence is not None and not transaction.changes.empty:
-            self.persistence.after_commit(transaction.changes)
-        self._hand_back(outcomes, now)
-        return transaction.next_log_id
+            if item is not STOP and item is not RELOAD:
+                self._hand_back([(item[1], failure, Changes())], None)
 
     def _reload(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         """Fenced: the database and the cache become what the object store holds."""
@@ -466,7 +206,7 @@ class EditsStore:
 
     def _hand_back(
         self,
-        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]],
+        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, Changes]],
         committed_at: dt.datetime | None,
     ) -> None:
         assert self._loop is not None
@@ -474,16 +214,16 @@ class EditsStore:
 
     def _publish(
         self,
-        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, _Changes]],
+        outcomes: list[tuple[asyncio.Future[Result], Result | BaseException, Changes]],
         committed_at: dt.datetime | None,
     ) -> None:
         """On the loop: update the cache for the whole batch, then answer every request."""
+        cache = self.cache
         for _, _, changes in outcomes:
             for tenant_id, sku_id, date, stored in changes.edits:
-                self.edits.setdefault(tenant_id, {})[(sku_id, date)] = stored
-                self.edits_as_of[tenant_id] = stored.edited_at
+                cache.put(tenant_id, (sku_id, date), stored)
             for tenant_id, user_id, show_manual in changes.prefs:
-                self.prefs[(tenant_id, user_id)] = show_manual
+                cache.prefs[(tenant_id, user_id)] = show_manual
         if committed_at is not None:
             self.last_commit_at = committed_at
         for future, outcome, _ in outcomes:
@@ -496,14 +236,20 @@ class EditsStore:
 
     # -- reads -----------------------------------------------------------------------
 
-    def tenant_edits(self, tenant_id: str) -> dict[tuple[str, dt.date], StoredEdit]:
-        return self.edits.get(tenant_id, {})
+    def tenant_edits(self, tenant_id: str) -> Mapping[tuple[str, dt.date], StoredEdit]:
+        """Every stored edit of a tenant: from memory, or until the tenant is loaded, a
+        view that looks each edit up in SQLite (and loads the tenant to list them)."""
+        cache = self.cache
+        if tenant_id in cache.unloaded:
+            assert self._reader is not None
+            return UnloadedTenant(cache, self._reader, tenant_id)
+        return cache.edits.get(tenant_id, {})
 
     def stored_show_manual(self, tenant_id: str, user_id: str) -> bool | None:
-        return self.prefs.get((tenant_id, user_id))
+        return self.cache.prefs.get((tenant_id, user_id))
 
     def tenant_show_manual(self, tenant_id: str) -> bool:
-        default = self.prefs.get((tenant_id, TENANT_DEFAULTS_USER))
+        default = self.cache.prefs.get((tenant_id, TENANT_DEFAULTS_USER))
         return True if default is None else default
 
     def show_manual(self, tenant_id: str, user_id: str) -> bool:

@@ -43,6 +43,10 @@ class Persistence(Protocol):
     def mode(self) -> str:
         """The durability: sync or async."""
 
+    @property
+    def uploads_in_flight(self) -> int:
+        """Sync: the most batches uploaded at once."""
+
     def prepare(self) -> None:
         """Before the store opens its connections: bring the database up to date."""
 
@@ -50,13 +54,23 @@ class Persistence(Protocol):
         """Once the store is open; ``request_reload`` asks the writer to reload."""
 
     def before_commit(self, conn: sqlite3.Connection, changes: ChangeSet, now: str) -> None:
-        """Inside the batch's transaction; raises StorageUnavailable to refuse the batch."""
+        """Async, inside the batch's transaction; raises StorageUnavailable to refuse it."""
 
     def after_commit(self, changes: ChangeSet) -> None:
-        """The batch is committed; it is answered once this returns."""
+        """Async: the batch is committed; it is answered once this returns."""
 
-    def rolled_back(self) -> None:
-        """The batch was rolled back after ``before_commit`` accepted it."""
+    def begin_upload(
+        self, conn: sqlite3.Connection, changes: ChangeSet, on_done: Callable[[], None]
+    ) -> Any:
+        """Sync, inside the batch's transaction: start its upload (``on_done`` is called
+        from another thread when it ends); raises StorageUnavailable to refuse it."""
+
+    def finish_uploads(self, uploads: list[Any]) -> tuple[int, StorageUnavailable | None]:
+        """Sync: wait for the uploads of a round; how many of them, in order, are
+        acknowledged, and the error the others get."""
+
+    def rolled_back(self, uploads: list[Any]) -> None:
+        """Sync: the round's transaction was rolled back after its uploads finished."""
 
     def rebuild(self) -> Restored:
         """A fresh database from the object store, beside the store's."""
@@ -91,7 +105,7 @@ def reload_from_object_store(store: EditsStore) -> None:
             store.close_reader()
             install_database(restored.path, store.path)
             store.open_reader()
-            store.edits, store.prefs, store.edits_as_of = loaded
+            store.cache = loaded
         finally:
             swapped.set()
 

@@ -121,6 +121,10 @@ class ChangeObject:
     aborted: bool = False
     queue_ids: tuple[int, int] | None = None
     """Async durability: the first and last local queue rows the object holds."""
+    after: str | None = None
+    """Sync durability: the batch its writer had at the number before (None: unknown).
+    An object whose ``after`` is not what holds that number was uploaded behind one
+    of its writer's that never landed: it was never acknowledged."""
 
     def encode(self) -> bytes:
         return orjson.dumps(
@@ -133,6 +137,7 @@ class ChangeObject:
                 "void": list(self.void),
                 "aborted": self.aborted,
                 "queue_ids": list(self.queue_ids) if self.queue_ids else None,
+                "after": self.after,
                 "changes": self.changes.to_json(),
             }
         )
@@ -152,6 +157,7 @@ class ChangeObject:
             void=tuple(int(seq) for seq in data.get("void", [])),
             aborted=bool(data.get("aborted")),
             queue_ids=(int(queue_ids[0]), int(queue_ids[1])) if queue_ids else None,
+            after=None if data.get("after") is None else str(data["after"]),
         )
 
 

@@ -41,12 +41,20 @@ def edits_persistence(
     path: Path,
     every_writes: int = 10,
     every_seconds: float = 300.0,
+    uploads_in_flight: int = 1,
 ) -> EditsPersistence | None:
     """The persistence asked for: None for local durability or without an object store."""
     if object_store is None or durability not in ("sync", "async"):
         return None
     mode: Mode = "sync" if durability == "sync" else "async"
-    return EditsPersistence(ObjectStore(object_store), path, mode, every_writes, every_seconds)
+    return EditsPersistence(
+        ObjectStore(object_store),
+        path,
+        mode,
+        every_writes,
+        every_seconds,
+        uploads_in_flight=uploads_in_flight,
+    )
 
 
 def persist_edits_store(settings: Settings) -> str:

@@ -2,15 +2,16 @@
 
 sync: inside each group commit's transaction, after the store applied the
 batch and before SQLite commits it, the batch's rows go to the bucket as one
-change object named by the next sequence number and written only if absent.
-Only then does SQLite commit and the store answer. An upload that fails
-rolls the transaction back and the batch's requests get 503, so no edit that
-was refused is in SQLite or in memory. An upload whose answer was lost is
-settled before anything else is written: the object is read back (it landed:
-the batch is acknowledged after all) or its number is claimed with an
-``aborted`` object, so a late copy can never land; one of this process's
-objects found to have landed after its batch was refused is voided by the
-next object it writes.
+change object named by the next sequence number and written only if absent;
+while it uploads, the next batches are applied and uploaded
+(``sync_uploads.py``). A batch is committed and answered only once its
+object and every earlier one are in the bucket. An upload that fails rolls
+its batch and every later one back, and their requests get 503, so no edit
+that was refused is in SQLite or in memory. Their numbers are settled
+before anything else is written: an object is read back (one whose answer
+was lost and that landed is acknowledged after all; one that landed behind
+a failed one is voided) or its number claimed with an ``aborted`` object,
+so a late copy can never land.
 
 async: each group commit also queues its rows in a local table, in the same
 transaction; the queue goes to the bucket as one change object after
@@ -65,6 +66,7 @@ from forecast_hub.objectstore.restore import (
     install_database,
     remote_change_seqs,
 )
+from forecast_hub.objectstore.sync_uploads import SyncUploads, Upload
 
 if TYPE_CHECKING:
     from forecast_hub.objectstore.operations import PersistReport
@@ -72,7 +74,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("forecast_hub.objectstore")
 
 Mode = Literal["sync", "async"]
-SETTLE_SECONDS = 5.0
 START_SECONDS = 20.0
 # A snapshot when the change objects since the last one are many, or weigh a
 # quarter of it: a cold start then reads at most about that many objects.
@@ -109,6 +110,7 @@ class EditsPersistence:
         every_writes: int = 10,
         every_seconds: float = 300.0,
         schema: HybridSchema = SCHEMA,
+        uploads_in_flight: int = 1,
     ) -> None:
         self.store = store
         self.path = path
@@ -116,6 +118,8 @@ class EditsPersistence:
         self.every_writes = every_writes
         self.every_seconds = every_seconds
         self.schema = schema
+        self.uploads_in_flight = max(1, uploads_in_flight)
+        """Sync: the most batches of one round (uploaded at once)."""
         self.writer = uuid.uuid4().hex
         self.fenced = False
         self.fenced_at: dt.datetime | None = None
@@ -128,9 +132,9 @@ class EditsPersistence:
         self.pending_since: dt.datetime | None = None
         self.seq = 0
         self.snapshot_seq = 0
-        self.orphan: tuple[int, str] | None = None
+        self.restored: Restored | None = None
+        """What the start restored from the bucket, if it did."""
         self.voids: list[int] = []
-        self._written: tuple[int, tuple[int, ...]] | None = None
         self._since_snapshot = (0, 0)
         self._snapshot_bytes = 0
         self._retry_at = 0.0
@@ -141,6 +145,7 @@ class EditsPersistence:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.request_reload: Callable[[], None] = lambda: None
+        self.sync = SyncUploads(self)
 
     # -- start and stop --------------------------------------------------------------
 
@@ -178,6 +183,15 @@ class EditsPersistence:
         restored = build_from_bucket(self.store, self.path, self.schema)
         install_database(restored.path, self.path)
         self._adopt(restored)
+        if restored.holes or restored.unreplayed:
+            # A writer killed with uploads in flight: claim what never landed, void what
+            # landed behind it, before this one writes anything.
+            self.sync.unsettled = list(restored.holes)
+            self.voids = list(restored.unreplayed)
+            try:
+                self.sync.settle(time.monotonic() + START_SECONDS)
+            except StorageUnavailable as error:
+                log.warning("%s; the first write settles it", error)
 
     def _local_database(self) -> sqlite3.Connection | None:
         if not self.path.exists():
@@ -189,6 +203,7 @@ class EditsPersistence:
         return conn if tables else None
 
     def _adopt(self, restored: Restored) -> None:
+        self.restored = restored
         self.seq = restored.seq
         self.snapshot_seq = restored.snapshot_seq
         self._snapshot_bytes = restored.snapshot_bytes
@@ -223,6 +238,7 @@ class EditsPersistence:
             except (ObjectStoreError, StorageUnavailable) as error:
                 log.warning("could not persist the edits store on the way out: %s", error)
         self._close_conn()
+        self.sync.close()
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -240,45 +256,39 @@ class EditsPersistence:
     # -- the writer's hooks ------------------------------------------------------------
 
     def before_commit(self, conn: sqlite3.Connection, changes: ChangeSet, now: str) -> None:
-        """In the writer's open transaction: make the batch durable, or raise."""
+        """Async, in the writer's open transaction: queue the batch's rows."""
         if self.fenced:
             raise Fenced(self.fenced_message())
-        if self.mode == "async":
-            enqueue(conn, changes, now)
-            return
-        with self._lock:
-            if self.orphan is not None:
-                self._settle(None, time.monotonic() + SETTLE_SECONDS / 5)
-            change = ChangeObject(
-                self.seq + 1, self.writer, "", uuid.uuid4().hex, changes, tuple(self.voids)
-            )
-            written = self._claim(change)
-            set_local_seq(conn, written.seq)
-            self._written = (written.seq, written.void)
+        enqueue(conn, changes, now)
+
+    def begin_upload(
+        self, conn: sqlite3.Connection, changes: ChangeSet, on_done: Callable[[], None]
+    ) -> Upload:
+        """Sync, in the writer's open transaction: start the batch's upload, or raise.
+
+        Not under ``_lock``: a snapshot holds it while it waits for the writer's
+        transaction to end, so the writer must never wait for it inside one.
+        """
+        return self.sync.begin(conn, changes, on_done)
+
+    def finish_uploads(self, uploads: list[Upload]) -> tuple[int, StorageUnavailable | None]:
+        """Sync: how many of a round's batches, in order, are in the bucket; why not more."""
+        acknowledged, failure = self.sync.finish(uploads)
+        if self._snapshot_due():
+            self._wake.set()
+        return acknowledged, failure
 
     def after_commit(self, changes: ChangeSet) -> None:
-        """The batch is committed locally; it is answered when this returns."""
-        if self.mode == "sync":
-            with self._lock:
-                if self._written is not None:
-                    self._wrote(*self._written, len(changes.encode()))
-                    self._written = None
-            if self._snapshot_due():
-                self._wake.set()
-            return
+        """Async: the batch is committed locally; it is answered when this returns."""
         self.pending_writes += changes.writes
         self.pending_since = self.pending_since or _now()
         if self.pending_writes >= self.every_writes and time.monotonic() >= self._retry_at:
             self._persist_logged()
 
-    def rolled_back(self) -> None:
-        """The batch's transaction was rolled back (a commit failed after the upload)."""
-        with self._lock:
-            if self._written is not None:  # landed in the bucket, refused here: void it
-                seq, _ = self._written
-                self.seq = seq
-                self.voids.append(seq)
-                self._written = None
+    def rolled_back(self, uploads: list[Upload]) -> None:
+        """Sync: a round's transaction was rolled back after its uploads finished."""
+        errors = [upload.future.exception() for upload in uploads]
+        self.sync.refuse(uploads, errors)
 
     def _wrote(self, seq: int, voids: tuple[int, ...], size: int) -> None:
         self.seq = max(self.seq, seq)
@@ -289,36 +299,7 @@ class EditsPersistence:
         count, size_total = self._since_snapshot
         self._since_snapshot = (count + 1, size_total + size)
 
-    # -- sync: claiming a sequence number ------------------------------------------------
-
-    def _claim(self, change: ChangeObject) -> ChangeObject:
-        """Write ``change`` at the next free number of this writer; the object written."""
-        while True:
-            try:
-                self.store.put(change_name(change.seq), change.encode(), if_absent=True)
-                return change
-            except Overtaken:
-                found = self._read(change.seq)
-                if found is None:
-                    continue
-                if found.writer != self.writer:
-                    self._fence(f"change {change.seq} was written by another instance")
-                    raise Fenced(self.fenced_message()) from None
-                # One of this process's earlier objects, refused here: void it, go on.
-                self._taken(found)
-                change = _renumber(change, self.seq + 1, tuple(self.voids))
-            except Unreachable as error:
-                self._failed(error)
-                if not error.ambiguous:
-                    raise StorageUnavailable(
-                        f"the object store is unreachable; nothing was written: {error}"
-                    ) from error
-                self.orphan = (change.seq, change.batch)
-                if self._settle(change.batch, time.monotonic() + SETTLE_SECONDS):
-                    return change
-                raise StorageUnavailable(
-                    "the object store did not answer; nothing of this request is acknowledged"
-                ) from error
+    # -- sync: numbers taken --------------------------------------------------------------
 
     def _taken(self, found: ChangeObject) -> None:
         """A number this process took without acknowledging what it holds."""
@@ -330,44 +311,6 @@ class EditsPersistence:
     def _read(self, seq: int) -> ChangeObject | None:
         stored = self.store.get(change_name(seq))
         return None if stored is None else ChangeObject.decode(stored.body)
-
-    def _settle(self, batch: str | None, deadline: float) -> bool:
-        """Find out what became of the unanswered upload; True if it is ``batch``'s and landed.
-
-        Raises StorageUnavailable when the store cannot tell before ``deadline``.
-        """
-        assert self.orphan is not None
-        seq, orphan_batch = self.orphan
-        while True:
-            try:
-                found = self._read(seq)
-                if found is None:
-                    tombstone = ChangeObject(
-                        seq, self.writer, "", uuid.uuid4().hex, ChangeSet(), tuple(self.voids), True
-                    )
-                    self.store.put(change_name(seq), tombstone.encode(), if_absent=True)
-                    self.orphan = None
-                    self._taken(tombstone)
-                    return False
-                if found.writer != self.writer:
-                    self.orphan = None
-                    self._fence(f"change {seq} was written by another instance")
-                    raise Fenced(self.fenced_message())
-                self.orphan = None
-                if found.batch == orphan_batch == batch:
-                    return True
-                self._taken(found)
-                return False
-            except Overtaken:
-                continue
-            except Unreachable as error:
-                self._failed(error)
-                if time.monotonic() > deadline:
-                    raise StorageUnavailable(
-                        f"the object store is unreachable; change {seq} is not settled yet,"
-                        " and nothing is acknowledged until it is"
-                    ) from error
-                time.sleep(0.2)
 
     # -- async: the queue ------------------------------------------------------------------
 
@@ -572,17 +515,13 @@ class EditsPersistence:
             ),
             "writes_pending": self.pending_writes,
             "pending_since": self.pending_since,
-            "unsettled_change": self.orphan[0] if self.orphan else None,
+            "unsettled_change": self.sync.unsettled[0] if self.sync.unsettled else None,
             "change_seq": self.seq,
             "snapshot_seq": self.snapshot_seq,
             "uploads": self.uploads,
             "upload_failures": self.failures,
             "last_error": self.last_error,
         }
-
-
-def _renumber(change: ChangeObject, seq: int, voids: tuple[int, ...]) -> ChangeObject:
-    return ChangeObject(seq, change.writer, change.origin, change.batch, change.changes, voids)
 
 
 def _parse(stored: str | None) -> dt.datetime | None:

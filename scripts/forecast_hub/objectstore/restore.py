@@ -3,8 +3,13 @@
 The database is rebuilt in a file beside the store's and renamed over it only
 when complete, so a start killed midway leaves the old file or the new one.
 Change objects are fetched in parallel and applied in sequence order,
-skipping the ones a later object voids and the ones that only claimed a
-number.
+skipping the ones another object voids and the ones that only claimed a
+number. A replay stops at the first missing number: sync durability
+acknowledges a batch only once its object and every earlier one are in the
+bucket, so an object after a gap (uploaded while an earlier one failed, the
+process killed before it settled them) was never acknowledged. The next
+writer fills the gaps and voids those objects (``Restored.holes`` and
+``unreplayed``).
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ class Restored:
     snapshot_bytes: int
     changes_applied: int
     seconds: float
+    holes: tuple[int, ...] = ()
+    """Numbers missing between the snapshot's and the newest object's."""
+    unreplayed: tuple[int, ...] = ()
+    """Objects after the first hole that change something: never acknowledged."""
 
     def one_line(self) -> str:
         return (
@@ -111,12 +120,19 @@ def _build(store: ObjectStore, path: Path, schema: HybridSchema) -> Restored:
     seqs = [seq for seq in remote_change_seqs(store) if seq > snapshot_seq]
     with ThreadPoolExecutor(FETCH_THREADS) as pool:
         bodies = list(pool.map(lambda seq: store.get(change_name(seq)), seqs))
+    if any(body is None for body in bodies) or (seqs and seqs[0] != snapshot_seq + 1):
+        now = store.head(SNAPSHOT_NAME)
+        if any(body is None for body in bodies) or (now and now.etag) != (
+            snapshot and snapshot.etag
+        ):
+            # A newer snapshot replaced the change objects between the reads.
+            raise SnapshotMoved(f"{store.where(CHANGES_PREFIX)} changed while it was read")
     objects = [ChangeObject.decode(body.body) for body in bodies if body is not None]
-    if len(objects) < len(seqs) or seqs != list(
-        range(snapshot_seq + 1, snapshot_seq + 1 + len(seqs))
-    ):
-        # A newer snapshot replaced the change objects between the reads.
-        raise SnapshotMoved(f"{store.where(CHANGES_PREFIX)} changed while it was read")
+    present = set(seqs)
+    holes = tuple(
+        seq for seq in range(snapshot_seq + 1, max(seqs, default=0)) if seq not in present
+    )
+    first_hole = holes[0] if holes else None
     voided = {seq for change in objects for seq in change.void}
     conn = sqlite3.connect(built, isolation_level=None)
     try:
@@ -128,10 +144,15 @@ def _build(store: ObjectStore, path: Path, schema: HybridSchema) -> Restored:
         # A snapshot carries its writer's origin; this folder gets its own.
         conn.execute(f"update {STATE_TABLE} set origin = ?, seq = 0", (uuid.uuid4().hex,))
         applied = 0
+        unreplayed = []
         for change in objects:
-            if change.seq not in voided and not change.aborted:
-                change.changes.apply(conn)
-                applied += 1
+            if change.seq in voided or change.aborted:
+                continue
+            if first_hole is not None and change.seq > first_hole:
+                unreplayed.append(change.seq)
+                continue
+            change.changes.apply(conn)
+            applied += 1
         set_local_seq(conn, max([snapshot_seq, *seqs]))
         if snapshot is not None:
             set_local_snapshot(conn, snapshot_seq, snapshot.etag)
@@ -148,6 +169,15 @@ def _build(store: ObjectStore, path: Path, schema: HybridSchema) -> Restored:
         len(snapshot.body) if snapshot else 0,
         applied,
         time.perf_counter() - started,
+        holes,
+        tuple(unreplayed),
     )
+    if holes:
+        log.warning(
+            "change objects %s are missing: the %d after the first were never acknowledged"
+            " and are not replayed",
+            ", ".join(map(str, holes)),
+            len(unreplayed),
+        )
     log.info(restored.one_line())
     return restored

@@ -60,6 +60,7 @@ async def main() -> None:
         path,
         settings.persist_every_writes,
         settings.persist_every_seconds,
+        settings.sync_uploads_in_flight,
     )
     store = EditsStore(path, persistence=persistence)
     store.open()

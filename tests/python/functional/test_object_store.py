@@ -209,8 +209,14 @@ def load(worker: Worker, sent: dict[int, str], start: int, seconds: float, rng: 
     return n
 
 
+# One upload at a time (the default), and four at once: the next batches applied and
+# uploaded while the first uploads.
+IN_FLIGHT = pytest.mark.parametrize("in_flight", ["1", "4"])
+
+
+@IN_FLIGHT
 def test_sync_no_acknowledged_edit_is_lost_over_50_kill_9_points(
-    tmp_path: Path, bucket: str, proxy: FaultProxy, zygote: Zygote
+    tmp_path: Path, bucket: str, proxy: FaultProxy, zygote: Zygote, in_flight: str
 ) -> None:
     rng = random.Random(50)
     sent: dict[int, str] = {}
@@ -221,7 +227,8 @@ def test_sync_no_acknowledged_edit_is_lost_over_50_kill_9_points(
     for trial in range(50):
         # Every trial starts on an empty folder, restored from the bucket alone.
         folder = tmp_path / f"trial-{trial}"
-        worker = Worker(zygote, folder, worker_env(folder, proxy.url, bucket))
+        env = worker_env(folder, proxy.url, bucket, FORECAST_HUB_SYNC_UPLOADS_IN_FLIGHT=in_flight)
+        worker = Worker(zygote, folder, env)
         worker.ready()
         if trial % 6 == 5:  # the store goes down for a moment: those edits are refused
             n = load(worker, sent, n, rng.uniform(0.02, 0.1), rng)
@@ -248,8 +255,9 @@ def test_sync_no_acknowledged_edit_is_lost_over_50_kill_9_points(
     assert_consistent(logged, current, sent)
 
 
+@IN_FLIGHT
 def test_two_instances_on_one_prefix_exactly_one_keeps_writing(
-    tmp_path: Path, moto: MotoServer, zygote: Zygote
+    tmp_path: Path, moto: MotoServer, zygote: Zygote, in_flight: str
 ) -> None:
     rng = random.Random(20)
     for trial in range(20):
@@ -258,7 +266,12 @@ def test_two_instances_on_one_prefix_exactly_one_keeps_writing(
             Worker(
                 zygote,
                 tmp_path / f"{trial}{side}",
-                worker_env(tmp_path / f"{trial}{side}", moto.url, url),
+                worker_env(
+                    tmp_path / f"{trial}{side}",
+                    moto.url,
+                    url,
+                    FORECAST_HUB_SYNC_UPLOADS_IN_FLIGHT=in_flight,
+                ),
             )
             for side in "ab"
         ]

@@ -150,3 +150,41 @@ def test_a_stopped_writer_refuses_new_work(tmp_path: Path) -> None:
             await store.submit(_put(EditRequest("a", DAY, 1.0)))
 
     _run(tmp_path / "e.sqlite", scenario)
+
+
+def test_a_reopened_store_answers_from_sqlite_until_its_tenant_is_in_memory(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "edits.sqlite"
+
+    async def write(store: EditsStore):
+        for n in range(50):
+            await store.submit(_put(EditRequest(f"s{n}", DAY, float(n), None)))
+        await store.submit(_put(EditRequest("x", DAY, 1.0, None), tenant="t2"))
+
+    _run(path, write)
+
+    async def reopened(store: EditsStore):
+        assert store.cache.unloaded == {"t1", "t2"}  # nothing read yet but the summary
+        assert set(store.edits_as_of) == {"t1", "t2"}
+        page = store.tenant_edits("t1")  # looked up in SQLite, row by row
+        assert page and page[("s3", DAY)].manual_qty == 3.0
+        assert page.get(("s7", DAY)).manual_qty == 7.0
+        assert page.get(("nope", DAY)) is None and ("s3", DAY + dt.timedelta(1)) not in page
+        assert "t1" in store.cache.unloaded
+        assert not store.tenant_edits("t9")
+        # Committed while t1 is not in memory: kept aside, then applied over the read.
+        store.cache.unloaded.add("t1")
+        await store.submit(_put(EditRequest("s3", DAY, 33.0, None, 1)))
+        assert store.tenant_edits("t1")[("s3", DAY)].manual_qty == 33.0
+        whole = dict(store.tenant_edits("t1"))  # listing them loads the tenant
+        assert len(whole) == 50 and whole[("s3", DAY)].manual_qty == 33.0
+        assert whole[("s3", DAY)].version == 2 and "t1" not in store.cache.unloaded
+        assert store.cache.late == {}
+        for _ in range(200):  # the background reader installs t2 by itself
+            if "t2" not in store.cache.unloaded:
+                break
+            await asyncio.sleep(0.01)
+        assert store.cache.edits["t2"][("x", DAY)].manual_qty == 1.0
+
+    _run(path, reopened)

@@ -181,6 +181,7 @@ def choose_backend(config: ApiConfig) -> Backend:
             config.edits_store,
             config.persist_every_writes,
             config.persist_every_seconds,
+            config.sync_uploads_in_flight,
         )
         return Backend(
             name="embedded",
