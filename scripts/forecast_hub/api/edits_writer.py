@@ -25,21 +25,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from forecast_hub.api.edit_jobs import (
-    MAX_BATCH_EDITS,
-    Applied,
-    Conflict,
-    Job,
-    NothingToRemove,
-    PrefsSaved,
-    PutEdits,
-    Removed,
-    RemoveEdit,
-    Result,
-    SetPrefs,
-    StoredEdit,
-    job_weight,
-)
+from forecast_hub.api.edit_jobs import MAX_BATCH_EDITS, Job, Result, StoredEdit, job_weight
+from forecast_hub.api.edit_plan import keys_of, plan_batch
 from forecast_hub.api.persistence import StorageUnavailable
 from forecast_hub.hybrid.store import format_timestamp, parse_timestamp
 from forecast_hub.objectstore.changes import INSERT_LOG, UPSERT_EDIT, UPSERT_PREFS, ChangeSet
@@ -95,118 +82,58 @@ class Transaction:
         self.next_log_id += count
         return ids
 
-    def put(self, job: PutEdits) -> tuple[Result, Changes]:
-        currents = [self.current(job.tenant_id, e.sku_id, e.forecast_date) for e in job.edits]
-        conflicts = tuple(
-            (index, edit, current)
-            for index, (edit, current) in enumerate(zip(job.edits, currents, strict=True))
-            if edit.expected_version is not None
-            and edit.expected_version != (current.version if current else 0)
-        )
-        if conflicts:
-            return Conflict(conflicts), Changes()
-        changes = Changes()
-        edit_rows, log_rows, applied = [], [], []
-        for log_id, edit, current in zip(
-            self.log_ids(len(job.edits)), job.edits, currents, strict=True
-        ):
-            version = (current.version if current else 0) + 1
-            old_qty = current.manual_qty if current and not current.is_removed else None
-            stored = StoredEdit(edit.qty, edit.reason, job.user_id, self.now, version, False)
-            date = edit.forecast_date.isoformat()
-            edit_rows.append(
-                (
-                    job.tenant_id,
-                    edit.sku_id,
-                    date,
-                    edit.qty,
-                    edit.reason,
-                    job.user_id,
-                    self.now_text,
-                    version,
-                    0,
-                )
+    def apply(self, job: Job) -> tuple[Result, Changes]:
+        """Answer one request against its rows as stored, by the rule every store
+        plans with (``edit_plan.py``), and write what it changes."""
+        stored = {key: edit for key in keys_of([job]) if (edit := self.current(*key))}
+        plan = plan_batch([job], stored, self.now)
+        if not plan.changes_anything:
+            return plan.results[0], Changes()
+        edit_rows = [
+            (
+                tenant_id,
+                sku_id,
+                date.isoformat(),
+                write.edit.manual_qty,
+                write.edit.reason,
+                write.edit.edited_by,
+                self.now_text,
+                write.edit.version,
+                int(write.edit.is_removed),
             )
-            log_rows.append(
-                (
-                    log_id,
-                    job.tenant_id,
-                    edit.sku_id,
-                    date,
-                    "upsert",
-                    old_qty,
-                    edit.qty,
-                    edit.reason,
-                    job.user_id,
-                    self.now_text,
-                    version,
-                )
+            for (tenant_id, sku_id, date), write in plan.edits.items()
+        ]
+        log_rows = [
+            (
+                log_id,
+                row.key[0],
+                row.key[1],
+                row.key[2].isoformat(),
+                row.action,
+                row.old_qty,
+                row.new_qty,
+                row.reason,
+                row.edited_by,
+                self.now_text,
+                row.version,
             )
-            changes.edits.append((job.tenant_id, edit.sku_id, edit.forecast_date, stored))
-            applied.append((edit, stored))
+            for log_id, row in zip(self.log_ids(len(plan.log)), plan.log, strict=True)
+        ]
+        prefs_rows = [
+            (tenant_id, user_id, None if show is None else int(show), self.now_text)
+            for (tenant_id, user_id), show in plan.prefs.items()
+        ]
         self.conn.executemany(UPSERT_EDIT, edit_rows)
         self.conn.executemany(INSERT_LOG, log_rows)
+        self.conn.executemany(UPSERT_PREFS, prefs_rows)
         self.changes.edits.extend(edit_rows)
         self.changes.log.extend(log_rows)
+        self.changes.prefs.extend(prefs_rows)
         self.changes.writes += 1
-        return Applied(tuple(applied)), changes
-
-    def remove(self, job: RemoveEdit) -> tuple[Result, Changes]:
-        current = self.current(job.tenant_id, job.sku_id, job.forecast_date)
-        if current is None or current.is_removed:
-            return NothingToRemove(), Changes()
-        version = current.version + 1
-        stored = StoredEdit(None, None, job.user_id, self.now, version, True)
-        date = job.forecast_date.isoformat()
-        edit_row = (
-            job.tenant_id,
-            job.sku_id,
-            date,
-            None,
-            None,
-            job.user_id,
-            self.now_text,
-            version,
-            1,
+        return plan.results[0], Changes(
+            edits=[(*key, write.edit) for key, write in plan.edits.items()],
+            prefs=[(*key, show) for key, show in plan.prefs.items()],
         )
-        (log_id,) = self.log_ids(1)
-        log_row = (
-            log_id,
-            job.tenant_id,
-            job.sku_id,
-            date,
-            "remove",
-            current.manual_qty,
-            None,
-            None,
-            job.user_id,
-            self.now_text,
-            version,
-        )
-        self.conn.execute(UPSERT_EDIT, edit_row)
-        self.conn.execute(INSERT_LOG, log_row)
-        self.changes.edits.append(edit_row)
-        self.changes.log.append(log_row)
-        self.changes.writes += 1
-        changes = Changes(edits=[(job.tenant_id, job.sku_id, job.forecast_date, stored)])
-        return Removed(stored), changes
-
-    def set_prefs(self, job: SetPrefs) -> tuple[Result, Changes]:
-        stored = None if job.show_manual is None else int(job.show_manual)
-        prefs_row = (job.tenant_id, job.user_id, stored, self.now_text)
-        self.conn.execute(UPSERT_PREFS, prefs_row)
-        self.changes.prefs.append(prefs_row)
-        self.changes.writes += 1
-        return PrefsSaved(job.show_manual), Changes(
-            prefs=[(job.tenant_id, job.user_id, job.show_manual)]
-        )
-
-    def apply(self, job: Job) -> tuple[Result, Changes]:
-        if isinstance(job, PutEdits):
-            return self.put(job)
-        if isinstance(job, RemoveEdit):
-            return self.remove(job)
-        return self.set_prefs(job)
 
 
 @dataclass(eq=False)

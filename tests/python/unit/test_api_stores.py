@@ -18,6 +18,7 @@ import duckdb
 import psycopg
 import pytest
 
+from forecast_hub.api.edit_plan import keys_of, plan_batch
 from forecast_hub.api.edits import (
     Applied,
     Conflict,
@@ -33,7 +34,6 @@ from forecast_hub.api.edits import (
     StoredEdit,
 )
 from forecast_hub.api.stores import EditsBackend, edits_for_page, postgres, resolved
-from forecast_hub.api.stores.batch import keys_of, plan_batch
 from forecast_hub.api.stores.postgres import PostgresEditsStore
 from forecast_hub.hybrid import apply_hybrid, edits_store_path
 from forecast_hub.postgres import PostgresSettings

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pytest
 
+from forecast_hub.api.edit_plan import BatchPlan, plan_batch
 from forecast_hub.api.edits import Job, PrefsSaved, SetPrefs, StorageUnavailable
-from forecast_hub.api.stores.batch import BatchPlan, plan_batch
 from forecast_hub.api.stores.writer import GroupCommitWriter
 
 

@@ -11,7 +11,7 @@ with the edits read here, as with the embedded store.
 Writes go through the process's group commit (``writer.py``): two
 statements per batch, each its own transaction, each one round trip. The
 first reads the stored rows of the batch's keys; the batch is planned in
-memory (``batch.py``); the second is one statement with every write (a
+memory (``api/edit_plan.py``); the second is one statement with every write (a
 version-guarded UPDATE of the rows read, an INSERT of new keys, the log rows
 with ids from a sequence, the preferences), so the edits and their log
 commit together or not at all. The batch travels as one JSON document per
@@ -42,9 +42,7 @@ import psycopg
 import psycopg.errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from forecast_hub.api.edits import Job, LogEntry, StorageUnavailable, StoredEdit
-from forecast_hub.api.stores import EditKey
-from forecast_hub.api.stores.batch import (
+from forecast_hub.api.edit_plan import (
     BatchPlan,
     EditWrite,
     LogRow,
@@ -52,6 +50,8 @@ from forecast_hub.api.stores.batch import (
     keys_of,
     plan_batch,
 )
+from forecast_hub.api.edits import Job, LogEntry, StorageUnavailable, StoredEdit
+from forecast_hub.api.stores import EditKey
 from forecast_hub.api.stores.remote import RemoteStore
 from forecast_hub.hybrid.tables import SCHEMA, TENANT_DEFAULTS_USER
 from forecast_hub.postgres.hybrid import migrate_postgres

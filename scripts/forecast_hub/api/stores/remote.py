@@ -12,8 +12,8 @@ import abc
 import datetime as dt
 from collections.abc import Sequence
 
+from forecast_hub.api.edit_plan import BatchPlan
 from forecast_hub.api.edits import Job, Result, StorageUnavailable
-from forecast_hub.api.stores.batch import BatchPlan
 from forecast_hub.api.stores.writer import GroupCommitWriter
 from forecast_hub.hybrid.tables import TENANT_DEFAULTS_USER
 

@@ -15,7 +15,7 @@ statement. On an account the row access policy of
 
 Writes go through the process's group commit (``writer.py``). One
 transaction per batch reads the stored rows of its keys, plans the batch in
-memory (``batch.py``) and writes it with a version-guarded UPDATE (``where
+memory (``api/edit_plan.py``) and writes it with a version-guarded UPDATE (``where
 version = <the version read>``) and an INSERT of keys that do not exist; an
 UPDATE or INSERT that changes fewer rows than planned means another process
 wrote a key since it was read: the transaction is rolled back and the batch
@@ -36,9 +36,9 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from forecast_hub.api.edit_plan import BatchPlan, RowKey, keys_of, plan_batch
 from forecast_hub.api.edits import Job, LogEntry, StorageUnavailable, StoredEdit
 from forecast_hub.api.stores import Backend, EditKey
-from forecast_hub.api.stores.batch import BatchPlan, RowKey, keys_of, plan_batch
 from forecast_hub.api.stores.remote import RemoteStore
 from forecast_hub.hybrid.tables import TENANT_DEFAULTS_USER
 from forecast_hub.snowflake.pool import SnowflakePool, WarehouseUnavailable

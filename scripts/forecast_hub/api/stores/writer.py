@@ -2,7 +2,7 @@
 
 Requests queue their change and wait. The writer takes every change waiting
 (up to ``MAX_BATCH_EDITS`` edits), hands them to the store's ``commit``,
-which plans them in memory (``batch.py``) and writes them in one
+which plans them in memory (``api/edit_plan.py``) and writes them in one
 transaction, and answers each request with its own result once the
 transaction has committed. One durable commit then acknowledges many edits.
 At most ``concurrency`` batches are in flight; while they commit, the next
@@ -27,8 +27,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from forecast_hub.api.edit_jobs import MAX_BATCH_EDITS, Job, Result, job_weight
+from forecast_hub.api.edit_plan import BatchPlan
 from forecast_hub.api.edits import StorageUnavailable
-from forecast_hub.api.stores.batch import BatchPlan
 
 _BEFORE_ANY_BATCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 log = logging.getLogger("forecast_hub.api")

@@ -1,13 +1,13 @@
-"""One group commit of a store across the network, planned in memory.
+"""The rule of every edits store, planned in memory: what requests answer and write.
 
-The writer of a remote store takes every change waiting, reads the stored
-rows of the keys they touch, and plans them here in queue order, each
-request against the rows as the requests before it left them: the same
-rule as the embedded store's (a version check refuses the whole request,
-versions count up by one, a removal keeps its row). What comes out is the
-answer of every request and the writes of the batch: one final row per key
-(with the version it was read at, for the guarded UPDATE), the log rows in
-order, and the preferences.
+A writer reads the stored rows of the keys its requests touch and plans
+them here in queue order, each request against the rows as the requests
+before it left them: a version check refuses the whole request, versions
+count up by one, a removal keeps its row. What comes out is the answer of
+every request and the writes: one final row per key (with the version it
+was read at, for a guarded UPDATE), the log rows in order, and the
+preferences. The remote stores plan a whole group commit at once; the
+embedded store plans one request at a time inside its transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from forecast_hub.api.edits import (
+from forecast_hub.api.edit_jobs import (
     Applied,
     Conflict,
     Job,
