@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ import pytest
 from api_backends import Server
 
 from conftest import subprocess_env
-from fixtures.builds import copy_build
+from fixtures.builds import copy_build, run_command
 from forecast_hub.api.tokens import add_token
 from forecast_hub.errors import UserError
 from forecast_hub.feeds import FEEDS
@@ -47,8 +46,6 @@ from forecast_hub.snowflake.settings import EMULATOR_PORT_ENV, SnowflakeSettings
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[3]
 TOLERANCE = 1e-9
-# No command of this test may hang: each ends or fails within this many seconds.
-COMMAND_TIMEOUT_S = 900
 # Every model, snapshot and data test; dbt unit tests run on duckdb (the
 # emulator cannot run them). The one Python model, which publishes the
 # duckdb build to the API's folder, is disabled off duckdb by its config.
@@ -109,20 +106,7 @@ class Builds:
     wall_seconds: dict[str, float] = field(default_factory=dict)
 
     def run(self, command: list[str], env: dict[str, str] | None = None) -> str:
-        done = subprocess.run(
-            command,
-            cwd=REPO,
-            env=env or self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=COMMAND_TIMEOUT_S,
-        )
-        assert done.returncode == 0, (
-            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-6000:]}\n"
-            f"{done.stderr[-4000:]}"
-        )
-        return done.stdout
+        return run_command(command, env or self.env)
 
     def emulator_env(self) -> dict[str, str]:
         assert self.emulator is not None

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,14 +29,13 @@ import duckdb
 import psycopg
 import pytest
 
-from fixtures.builds import copy_build
+from fixtures.builds import copy_build, run_command
 from fixtures.postgres import reachable_folder
 from forecast_hub.hybrid.store import format_timestamp
 from forecast_hub.postgres.server import ServerState, running_postgres
 
 REPO = Path(__file__).resolve().parents[3]
 TOLERANCE = 1e-9
-COMMAND_TIMEOUT_S = 900
 
 # Every column a person reads, ordered by the key; not the build's or the
 # landing's own times, which differ between two builds by nature.
@@ -83,20 +81,7 @@ class Builds:
     server: ServerState
 
     def run(self, *command: str) -> str:
-        done = subprocess.run(
-            list(command),
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=COMMAND_TIMEOUT_S,
-        )
-        assert done.returncode == 0, (
-            f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-6000:]}\n"
-            f"{done.stderr[-4000:]}"
-        )
-        return done.stdout
+        return run_command(list(command), self.env)
 
     def forecast_hub(self, *args: str) -> str:
         return self.run(sys.executable, "-m", "forecast_hub", *args)
