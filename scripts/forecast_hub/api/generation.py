@@ -40,7 +40,6 @@ from forecast_hub.api.tenant_rows import (
     FLOAT_BYTES,
     SERIES_BYTES,
     SKU_COLUMN_BYTES,
-    SKU_INTERVAL_BYTES,
     TenantRows,
     encode_tenant,
 )
@@ -61,11 +60,9 @@ def row_bytes(columns: Container[str]) -> int:
 
 def estimate_bytes(part: TenantPublication, columns: Container[str]) -> int:
     """The memory a tenant's rows will take, from the publication's counts."""
-    interval = "lower_qty" in columns and "upper_qty" in columns
-    per_series = SKU_COLUMN_BYTES + (SKU_INTERVAL_BYTES if interval else 0)
     return (
         part.draft_rows * row_bytes(columns)
-        + part.series * per_series
+        + part.series * SKU_COLUMN_BYTES
         + 8
         + part.skus * SERIES_BYTES
     )

@@ -6,10 +6,13 @@ holds its date as a day number from the tenant's first day (``days``,
 two bytes for any span under 65,536 days), its step and its quantities,
 with null intervals as NaN. What is the same for every row of a SKU (its
 method, members, built_at, the spacing of its dates) is held once per SKU.
-So a point read is a dictionary look-up and a bisection within the SKU's
-slice, a SKU's page is a few slices of the columns (its dates a stride of
-one table of dates made once per tenant), and the memory is the columns plus
-about a hundred bytes per SKU.
+What a read needs of a SKU (its first and end rows, first day, the spacing
+of its dates, whether its interval has nulls, its method and members) sits
+side by side in one index entry, so it costs one fetch from memory. A point read is then a dictionary look-up and a division
+(a bisection within the SKU's slice for unevenly spaced dates), a SKU's page
+is a few slices of the columns (its dates a stride of one table of dates made
+once per tenant), and the memory is the columns plus under two hundred bytes
+per SKU.
 
 A ``TenantRows`` never changes once built; ``retained`` makes a new one.
 """
@@ -41,10 +44,13 @@ SERIES_BYTES = 136
 DAY_BYTES = 2
 FLOAT_BYTES = 8
 PAGE_BYTES = 4096
-# Per SKU in the columns: its offset and built_at (8 bytes each), the
-# spacing of its dates (2) and, with an interval, its gaps flag (1).
-SKU_COLUMN_BYTES = 18
-SKU_INTERVAL_BYTES = 1
+# A SKU's entry in the index: what a read needs of it, side by side in 32
+# bytes (eight int32, the last unused) so an entry never straddles two cache
+# lines.
+FIRST_ROW, END_ROW, FIRST_DAY, SPACING, GAPS, METHOD, MEMBERS = range(7)
+INDEX_FIELDS = 8
+# Per SKU in the columns: its offset and built_at (8 bytes each) and its entry.
+SKU_COLUMN_BYTES = 48
 
 # About 55 years of dates, 40 bytes each, made once per tenant; past that a
 # slice's dates are made one by one.
@@ -69,6 +75,49 @@ def _date_table(base: int, days: npt.NDArray[np.integer]) -> list[dt.date] | Non
         return None
     ordinal = base + EPOCH_ORDINAL
     return [dt.date.fromordinal(ordinal + k) for k in range(span)]
+
+
+def _sku_index(
+    days: npt.NDArray[np.integer],
+    offsets: Ints,
+    gaps: npt.NDArray[np.int8],
+    method_codes: list[int],
+    member_codes: list[int],
+) -> npt.NDArray[np.int32]:
+    """Per SKU, its entry of INDEX_FIELDS (FIRST_ROW ... MEMBERS); its first day is
+    0 for a SKU without rows."""
+    if len(days) >= 2**31:
+        raise ValueError(f"a tenant's draft has {len(days)} rows, more than 2**31")
+    index = np.zeros((len(offsets) - 1, INDEX_FIELDS), dtype=np.int32)
+    index[:, FIRST_ROW], index[:, END_ROW] = offsets[:-1], offsets[1:]
+    present = index[:, END_ROW] > index[:, FIRST_ROW]
+    index[present, FIRST_DAY] = days[index[present, FIRST_ROW]]
+    index[:, SPACING] = _spacings(days, offsets)
+    index[:, GAPS] = gaps
+    index[:, METHOD], index[:, MEMBERS] = method_codes, member_codes
+    return index
+
+
+def _interval_gaps(
+    lower: Floats | None, upper: Floats | None, offsets: Ints
+) -> npt.NDArray[np.int8]:
+    """Per SKU: NO_GAPS, SOME_GAPS or ALL_GAPS in its interval (its rows then need
+    None, not NaN); NO_GAPS for every SKU without an interval."""
+    sizes = np.diff(offsets)
+    if lower is None or upper is None or not len(lower) or not len(sizes):
+        return np.zeros(len(sizes), dtype=np.int8)
+    missing = (np.isnan(lower) | np.isnan(upper)).astype(np.int64)
+    counts = np.add.reduceat(missing, offsets[:-1])
+    return np.where(counts == 0, NO_GAPS, np.where(counts == sizes, ALL_GAPS, SOME_GAPS)).astype(
+        np.int8
+    )
+
+
+def _label_codes(values: Sequence[str | None]) -> tuple[list[str | None], list[int]]:
+    """The distinct values (in order of appearance) and each value's position among them."""
+    positions: dict[str | None, int] = {}
+    codes = [positions.setdefault(value, len(positions)) for value in values]
+    return list(positions), codes
 
 
 def _spacings(days: npt.NDArray[np.integer], offsets: Ints) -> npt.NDArray[np.int16]:
@@ -98,8 +147,10 @@ class SkuSeries(NamedTuple):
 
     ``lower_qty`` and ``upper_qty`` are None when the build publishes no
     interval (a row of a SKU without one has None in them). From the cache,
-    ``steps`` is a view of its column (ints as they are read): the served
-    rows do not carry them.
+    ``steps`` and the quantities are read-only views of its columns, whose
+    items are Python values made as they are read (a SKU whose interval has
+    a null gets lists, None for the nulls): a page's floats are made once,
+    by whoever reads them, not once to fill lists and again to serve them.
     """
 
     method: str
@@ -163,12 +214,12 @@ class TenantRows:
     __slots__ = (
         "_dates",
         "_days",
-        "_gaps",
+        "_index",
         "_lower",
-        "_offsets",
+        "_member_labels",
+        "_method_labels",
         "_ordinal_base",
         "_quantities",
-        "_spacing",
         "_steps",
         "_upper",
         "built_at",
@@ -176,13 +227,12 @@ class TenantRows:
         "day_base",
         "days",
         "draft_qty",
-        "interval_gaps",
         "lower_qty",
         "members",
         "methods",
         "offsets",
+        "sku_index",
         "sku_order",
-        "spacing",
         "step",
         "tenant_id",
         "upper_qty",
@@ -224,23 +274,14 @@ class TenantRows:
         self.methods = methods
         self.members = members
         self.built_at = built_at
-        self.spacing = _spacings(days, offsets)
-        self._offsets = offsets.data
-        self._spacing = self.spacing.data
+        self._method_labels, method_codes = _label_codes(methods)
+        self._member_labels, member_codes = _label_codes(members or [None] * len(sku_order))
+        gaps = _interval_gaps(lower_qty, upper_qty, offsets)
+        self.sku_index = _sku_index(days, offsets, gaps, method_codes, member_codes)
+        self._index = self.sku_index.reshape(-1).data
         self._ordinal_base = day_base + EPOCH_ORDINAL
         self._dates = _date_table(day_base, days)
         self._views()
-        # Per SKU: NO_GAPS, SOME_GAPS or ALL_GAPS (its rows then need None, not NaN).
-        self.interval_gaps: npt.NDArray[np.int8] | None = None
-        if lower_qty is not None and upper_qty is not None and len(sku_order):
-            gaps = (np.isnan(lower_qty) | np.isnan(upper_qty)).astype(np.int64)
-            starts = offsets[:-1]
-            counts = np.add.reduceat(gaps, starts) if len(days) else starts
-            sizes = offsets[1:] - starts
-            self.interval_gaps = np.where(
-                counts == 0, NO_GAPS, np.where(counts == sizes, ALL_GAPS, SOME_GAPS)
-            ).astype(np.int8)
-        self._gaps = _view(self.interval_gaps)
 
     def _views(self) -> None:
         self._days = self.days.data
@@ -264,9 +305,9 @@ class TenantRows:
             self.draft_qty,
             self.offsets,
             self.built_at,
-            self.spacing,
+            self.sku_index,
         ]
-        optional = (self.lower_qty, self.upper_qty, self.interval_gaps)
+        optional = (self.lower_qty, self.upper_qty)
         columns += [column for column in optional if column is not None]
         dates = 0 if self._dates is None else len(self._dates) * DATE_BYTES
         return sum(column.nbytes for column in columns) + SERIES_BYTES * len(self.codes) + dates
@@ -292,7 +333,8 @@ class TenantRows:
         return sku_id in self.codes
 
     def _bounds(self, code: int, start: dt.date | None, end: dt.date | None) -> tuple[int, int]:
-        low, high = self._offsets[code], self._offsets[code + 1]
+        entry = code * INDEX_FIELDS
+        low, high = self._index[entry + FIRST_ROW], self._index[entry + END_ROW]
         if start is not None:
             low = bisect.bisect_left(self._days, start.toordinal() - self._ordinal_base, low, high)
         if end is not None:
@@ -304,21 +346,31 @@ class TenantRows:
         code = self.codes.get(sku_id, -1)
         if code < 0:
             return None
-        days, high = self._days, self._offsets[code + 1]
+        index = self._index
+        entry = code * INDEX_FIELDS
+        low, high, spacing = index[entry], index[entry + END_ROW], index[entry + SPACING]
         day = date.toordinal() - self._ordinal_base
-        index = bisect.bisect_left(days, day, self._offsets[code], high)
-        return index if index < high and days[index] == day else None
+        if spacing != UNEVEN:
+            steps, rest = divmod(day - index[entry + FIRST_DAY], spacing)
+            return low + steps if rest == 0 and 0 <= steps < high - low else None
+        row = bisect.bisect_left(self._days, day, low, high)
+        return row if row < high and self._days[row] == day else None
 
     def draft_qty_of(self, sku_id: str, date: dt.date) -> float | None:
-        """The draft quantity of one SKU and date, or None (``row_of``, inlined: the
-        API asks it of every edit)."""
+        """The draft quantity of one SKU and date, or None (``row_of``'s rule, inlined:
+        the API asks it of every edit)."""
         code = self.codes.get(sku_id, -1)
         if code < 0:
             return None
-        days, high = self._days, self._offsets[code + 1]
+        index = self._index
+        entry = code * INDEX_FIELDS
+        low, high, spacing = index[entry], index[entry + END_ROW], index[entry + SPACING]
         day = date.toordinal() - self._ordinal_base
-        index = bisect.bisect_left(days, day, self._offsets[code], high)
-        return self._quantities[index] if index < high and days[index] == day else None
+        if spacing != UNEVEN:
+            steps, rest = divmod(day - index[entry + FIRST_DAY], spacing)
+            return self._quantities[low + steps] if rest == 0 and 0 <= steps < high - low else None
+        row = bisect.bisect_left(self._days, day, low, high)
+        return self._quantities[row] if row < high and self._days[row] == day else None
 
     def rows_of(
         self, sku_id: str, start: dt.date | None = None, end: dt.date | None = None
@@ -342,42 +394,46 @@ class TenantRows:
         code = self.codes.get(sku_id, -1)
         if code < 0:
             return None
+        index = self._index
+        entry = code * INDEX_FIELDS
         if start is None and end is None:
-            low, high = self._offsets[code], self._offsets[code + 1]
+            low, high = index[entry], index[entry + END_ROW]
         else:
             low, high = self._bounds(code, start, end)
         if limit is not None and high - low > limit:
             high = low + limit
-        lower: list[float | None] | None = None
-        upper: list[float | None] | None = None
+        lower: Sequence[float | None] | None = None
+        upper: Sequence[float | None] | None = None
         if self._lower is not None and self._upper is not None:
-            gaps = NO_GAPS if self._gaps is None else self._gaps[code]
+            gaps = index[entry + GAPS]
             if gaps == NO_GAPS:
-                # Views of doubles give floats (typeshed says ints), as in _interval.
-                lower = self._lower[low:high].tolist()  # type: ignore[assignment]
-                upper = self._upper[low:high].tolist()  # type: ignore[assignment]
+                lower, upper = self._lower[low:high], self._upper[low:high]
             else:
                 lower = _interval(self._lower, low, high, gaps)
                 upper = _interval(self._upper, low, high, gaps)
-        return SkuSeries(
-            self.methods[code],
-            self._dates_of(code, low, high),
-            self._steps[low:high],
-            self._quantities[low:high].tolist(),
-            lower,
-            upper,
-            None if self.members is None else self.members[code],
+        # tuple.__new__: what SkuSeries(...) does, without its Python-level __new__.
+        return tuple.__new__(
+            SkuSeries,
+            (
+                self._method_labels[index[entry + METHOD]],
+                self._dates_of(entry, low, high),
+                self._steps[low:high],
+                self._quantities[low:high],
+                lower,
+                upper,
+                self._member_labels[index[entry + MEMBERS]],
+            ),
         )
 
-    def _dates_of(self, code: int, low: int, high: int) -> list[dt.date]:
-        """The dates of rows low..high of the SKU ``code``."""
+    def _dates_of(self, entry: int, low: int, high: int) -> list[dt.date]:
+        """The dates of rows low..high of the SKU whose index entry starts at ``entry``."""
         if high <= low:
             return []
         table = self._dates
         if table is None:
             ordinal = self._ordinal_base
             return [dt.date.fromordinal(ordinal + day) for day in self._days[low:high].tolist()]
-        spacing = self._spacing[code]
+        spacing = self._index[entry + SPACING]
         if spacing == UNEVEN:
             return list(map(table.__getitem__, self._days[low:high].tolist()))
         first = self._days[low]
