@@ -8,11 +8,11 @@ with null intervals as NaN. What is the same for every row of a SKU (its
 method, members, built_at, the spacing of its dates) is held once per SKU.
 What a read needs of a SKU (its first and end rows, first day, the spacing
 of its dates, whether its interval has nulls, its method and members) sits
-side by side in one index entry, so it costs one fetch from memory. A point read is then a dictionary look-up and a division
-(a bisection within the SKU's slice for unevenly spaced dates), a SKU's page
-is a few slices of the columns (its dates a stride of one table of dates made
-once per tenant), and the memory is the columns plus under two hundred bytes
-per SKU.
+side by side in one index entry, so it costs one fetch from memory. A point
+read is then a dictionary look-up and a division (a bisection within the
+SKU's slice for unevenly spaced dates), a SKU's page is a few slices of the
+columns (its dates a stride of one table of dates made once per tenant),
+and the memory is the columns plus under two hundred bytes per SKU.
 
 A ``TenantRows`` never changes once built; ``retained`` makes a new one.
 """
