@@ -18,6 +18,12 @@ once sent), only when its connection could not be made. A broken
 connection also retires every idle one (they reach the same warehouse) and
 marks the warehouse down, so the next requests fail fast instead of each
 waiting for a dead connection to time out.
+
+A call may also be given a deadline (reads are): past it the caller gets
+``WarehouseUnavailable`` and the warehouse is marked down, whatever the
+connector's own retries would still wait. The connector's call cannot be
+interrupted, so its thread finishes in the background and its answer is
+dropped; a write has no deadline here, since its outcome would be unknown.
 """
 
 from __future__ import annotations
@@ -144,8 +150,15 @@ class SnowflakePool:
                 return result
         raise AssertionError("unreachable")
 
-    async def run(self, work: Callable[[SnowflakeConnection], T], *, retry: bool = True) -> T:
-        """Run ``work(connection)`` on a pool thread; WarehouseUnavailable if it cannot."""
+    async def run(
+        self,
+        work: Callable[[SnowflakeConnection], T],
+        *,
+        retry: bool = True,
+        deadline_s: float | None = None,
+    ) -> T:
+        """Run ``work(connection)`` on a pool thread; WarehouseUnavailable if it cannot,
+        or if it has not answered within ``deadline_s``."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.size)
         try:
@@ -156,7 +169,14 @@ class SnowflakePool:
             ) from None
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, self._call, work, retry)
+            call = loop.run_in_executor(self._executor, self._call, work, retry)
+            if deadline_s is None:
+                return await call
+            try:
+                return await asyncio.wait_for(call, deadline_s)
+            except TimeoutError:
+                self._mark_down(f"the warehouse did not answer within {deadline_s:g}s")
+                raise WarehouseUnavailable(self.last_error) from None
         finally:
             self._slots.release()
 

@@ -49,6 +49,10 @@ if TYPE_CHECKING:
     from snowflake.connector.cursor import SnowflakeCursor
 
 REQUEST_TIMEOUT_S = 30.0
+# A read that has not answered by then gets 503: the connector's own retries
+# of a warehouse that went away can take half a minute (login and network
+# timeouts, with backoff). On an account a statement is cut at 15 s anyway.
+READ_DEADLINE_S = 15.0
 COMMIT_ATTEMPTS = 6
 _BEFORE_ANY_EDIT = dt.datetime(1900, 1, 1)
 
@@ -404,7 +408,9 @@ class SnowflakeEditsStore(RemoteStore):
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         try:
-            return await self.pool.run(lambda connection: _fetch(connection, sql, params))
+            return await self.pool.run(
+                lambda connection: _fetch(connection, sql, params), deadline_s=READ_DEADLINE_S
+            )
         except WarehouseUnavailable as error:
             raise StorageUnavailable(str(error)) from None
         except Exception as error:
