@@ -10,6 +10,8 @@ PEER := .venv-peer
 BENCH_ARGS ?=
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 DATA ?= data
+# Processes the whole suite runs on (pytest-xdist), a test file to each at a time.
+TEST_WORKERS ?= 2
 export FORECAST_HUB_DATA_DIR := $(abspath $(DATA))
 
 # Demo size: a few tenants, a year and a half of daily sales.
@@ -47,7 +49,7 @@ serve: $(STAMP)  ## the API over the demo data on 127.0.0.1:8000
 	$(BIN)/forecast-hub serve --host 127.0.0.1 --port 8000
 
 test: lint  ## lint, type-check and the whole test suite
-	$(BIN)/pytest --durations=15
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 unit: $(STAMP)  ## the fast tests only (tests/python/unit)
 	$(BIN)/pytest -q tests/python/unit

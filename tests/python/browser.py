@@ -23,6 +23,8 @@ from typing import Literal
 
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
+from forecast_hub.apt import one_installer
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -42,16 +44,19 @@ def ensure_chromium() -> Path:
     apt = shutil.which("apt-get")
     if apt is None:
         raise RuntimeError(f"{CHROMIUM} is missing and there is no apt-get to install chromium")
-    for command in ([apt, "update"], [apt, "install", "-y", "chromium"]):
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    with one_installer():
+        for command in ([apt, "update"], [apt, "install", "-y", "chromium"]):
+            if CHROMIUM.exists():
+                break
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                check=False,
+                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     if not CHROMIUM.exists():
         raise RuntimeError(f"apt-get installed chromium but {CHROMIUM} is still missing")
     return CHROMIUM

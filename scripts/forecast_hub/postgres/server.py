@@ -31,6 +31,7 @@ from pathlib import Path
 
 from psycopg import sql
 
+from forecast_hub.apt import one_installer
 from forecast_hub.errors import UserError
 from forecast_hub.postgres.connection import connect
 from forecast_hub.postgres.settings import (
@@ -132,6 +133,15 @@ def ensure_installed() -> Path:
             f"PostgreSQL 15 is not installed and there is no apt-get here: install it"
             f" so that {BIN_DIR} holds its programs"
         )
+    with one_installer():
+        if not (BIN_DIR / "postgres").exists():
+            _apt_install()
+    if not (BIN_DIR / "postgres").exists():
+        raise UserError(f"{PACKAGE} is installed but {BIN_DIR} has no postgres program")
+    return BIN_DIR
+
+
+def _apt_install() -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     print(f"installing {PACKAGE} with apt-get", file=sys.stderr)
     for command in (
@@ -144,9 +154,6 @@ def ensure_installed() -> Path:
             raise UserError(
                 f"`{' '.join(command)}` failed ({done.returncode}); see its output above"
             )
-    if not (BIN_DIR / "postgres").exists():
-        raise UserError(f"{PACKAGE} is installed but {BIN_DIR} has no postgres program")
-    return BIN_DIR
 
 
 def _server_os_user() -> str | None:
