@@ -10,9 +10,10 @@ so the second one finds the package the first one installed.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 from collections.abc import Iterator
 from pathlib import Path
+
+from forecast_hub.file_lock import exclusive
 
 LOCK_PATH = Path("/var/lock/forecast-hub-apt.lock")
 
@@ -21,9 +22,5 @@ LOCK_PATH = Path("/var/lock/forecast-hub-apt.lock")
 def one_installer() -> Iterator[None]:
     """An exclusive lock shared by every forecast-hub process on the machine."""
     LOCK_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with LOCK_PATH.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive(LOCK_PATH):
+        yield

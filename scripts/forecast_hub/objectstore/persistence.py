@@ -30,19 +30,18 @@ writes, and reloads what the bucket holds.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import logging
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from forecast_hub.api.persistence import Fenced, StorageUnavailable
+from forecast_hub.file_lock import exclusive
 from forecast_hub.hybrid.store import connect_store
 from forecast_hub.hybrid.tables import SCHEMA, HybridSchema
 from forecast_hub.objectstore.changes import (
@@ -82,17 +81,6 @@ SNAPSHOT_MAX_CHANGES = 1000
 SNAPSHOT_MIN_BYTES = 1 << 20
 BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Held by whichever process persists: the server's persister or `edits persist`."""
-    with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _now() -> dt.datetime:
@@ -316,7 +304,7 @@ class EditsPersistence:
 
     def persist_queue(self) -> tuple[int | None, int]:
         """Upload what is queued as one change object; its number and writes (None, 0: none)."""
-        with self._lock, _file_lock(self._lock_path()):
+        with self._lock, exclusive(self._lock_path()):
             conn = self._connection()
             state = read_local_state(conn)
             ids, merged = queued(conn)
@@ -394,7 +382,7 @@ class EditsPersistence:
     def snapshot(self) -> tuple[int, int, int]:
         """Upload a snapshot; the change it covers, its bytes, the change objects removed."""
         started = time.perf_counter()
-        with self._lock, _file_lock(self._lock_path()):
+        with self._lock, exclusive(self._lock_path()):
             if self.fenced:
                 raise Fenced(self.fenced_message())
             conn = self._connection()
