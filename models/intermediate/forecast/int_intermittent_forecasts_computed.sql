@@ -24,6 +24,7 @@ series as (
 ),
 
 -- The demands a fit may read, with their intervals (int_series_trimmed).
+-- From the table, not from the CTE: DuckDB copies a CTE read twice whole.
 demands as (
     select
         tenant_id,
@@ -31,7 +32,7 @@ demands as (
         demand_count as demand_index,
         cast(units_sold as {{ type_double() }}) as demand_qty,
         demand_interval
-    from series
+    from {{ ref('int_series_trimmed') }}
     where demand_interval is not null
 ),
 
@@ -44,33 +45,31 @@ fits_with_reach as (
     from fits
 ),
 
-fit_demand_ages as (
-    {{ explode_integer_range(
-        'fits_with_reach', '0', 'demands_read - 1', 'demand_age'
-    ) }}
-),
-
+-- A range join, as in fit_tail: the fits are the side the join holds.
 fit_demands as (
     select
-        fit_demand_ages.tenant_id,
-        fit_demand_ages.sku_id,
-        fit_demand_ages.window_index,
-        fit_demand_ages.demand_count,
-        fit_demand_ages.croston_alpha,
-        fit_demand_ages.croston_terms,
-        fit_demand_ages.tsb_demand_alpha,
-        fit_demand_ages.tsb_demand_terms,
-        fit_demand_ages.demand_age,
+        fits_with_reach.tenant_id,
+        fits_with_reach.sku_id,
+        fits_with_reach.window_index,
+        fits_with_reach.demand_count,
+        fits_with_reach.croston_alpha,
+        fits_with_reach.croston_terms,
+        fits_with_reach.tsb_demand_alpha,
+        fits_with_reach.tsb_demand_terms,
+        cast(
+            fits_with_reach.demand_count - demands.demand_index as bigint
+        ) as demand_age,
         demands.demand_qty,
         cast(demands.demand_interval as {{ type_double() }})
             as demand_interval
-    from fit_demand_ages
+    from fits_with_reach
     inner join demands
         on
-            fit_demand_ages.tenant_id = demands.tenant_id
-            and fit_demand_ages.sku_id = demands.sku_id
-            and fit_demand_ages.demand_count - fit_demand_ages.demand_age
-            = demands.demand_index
+            fits_with_reach.tenant_id = demands.tenant_id
+            and fits_with_reach.sku_id = demands.sku_id
+            and fits_with_reach.demand_count >= demands.demand_index
+            and fits_with_reach.demand_count - fits_with_reach.demands_read
+            < demands.demand_index
 ),
 
 demand_levels as (

@@ -65,12 +65,13 @@ short_history_means as (
         fits.tenant_id,
         fits.sku_id,
         fits.window_index,
-        avg(cast(series.units_sold as {{ type_double() }})) as level_qty
+        avg(cast(whole_series.units_sold as {{ type_double() }})) as level_qty
+    -- From the table, not from the CTE: DuckDB copies a CTE read twice whole.
     from fits
-    inner join series
+    inner join {{ ref('int_series_trimmed') }} as whole_series
         on
-            fits.tenant_id = series.tenant_id
-            and fits.sku_id = series.sku_id
+            fits.tenant_id = whole_series.tenant_id
+            and fits.sku_id = whole_series.sku_id
     where not fits.has_backtest
     group by fits.tenant_id, fits.sku_id, fits.window_index
 ),
