@@ -8,6 +8,12 @@
       build the nested interval).
 
     actual_qty is the held-out y of a backtest step, null in the final fit.
+
+    A combination has at most three members, so its median is picked out of
+    the members' forecasts by their rank (the middle one of three; the mean
+    of the two, as lo + (hi - lo) * 0.5, of two) with plain aggregates: a
+    median() aggregate keeps a list of values per group, and over every
+    step of every fit those lists were most of the build's memory and time.
 -#}
 
 with
@@ -29,7 +35,8 @@ combination_members as (
         tenant_id,
         sku_id,
         method,
-        'top3_median' as combination
+        'top3_median' as combination,
+        method_rank as member_rank
     from ranked_methods
     where is_member
     union all
@@ -37,7 +44,8 @@ combination_members as (
         tenant_id,
         sku_id,
         method,
-        'nested' as combination
+        'nested' as combination,
+        nested_rank as member_rank
     from ranked_methods
     where is_nested_member
 ),
@@ -47,6 +55,7 @@ member_forecasts as (
         method_forecasts.tenant_id,
         method_forecasts.sku_id,
         combination_members.combination,
+        combination_members.member_rank,
         method_forecasts.window_index,
         method_forecasts.fit_periods,
         method_forecasts.step,
@@ -62,7 +71,7 @@ member_forecasts as (
         or method_forecasts.window_index >= 1
 ),
 
-combined as (
+member_summaries as (
     select
         tenant_id,
         sku_id,
@@ -71,7 +80,11 @@ combined as (
         fit_periods,
         step,
         count(*) as member_count,
-        {{ median("forecast_qty") }} as combined_qty
+        min(forecast_qty) as lowest_qty,
+        max(forecast_qty) as highest_qty,
+        max(case when member_rank = 1 then forecast_qty end) as first_qty,
+        max(case when member_rank = 2 then forecast_qty end) as second_qty,
+        max(case when member_rank = 3 then forecast_qty end) as third_qty
     from member_forecasts
     group by
         tenant_id,
@@ -80,6 +93,31 @@ combined as (
         window_index,
         fit_periods,
         step
+),
+
+combined as (
+    select
+        tenant_id,
+        sku_id,
+        combination,
+        window_index,
+        fit_periods,
+        step,
+        member_count,
+        case
+            when member_count < 3
+                then lowest_qty + (highest_qty - lowest_qty) * 0.5
+            when
+                (second_qty <= first_qty and first_qty <= third_qty)
+                or (third_qty <= first_qty and first_qty <= second_qty)
+                then first_qty
+            when
+                (first_qty <= second_qty and second_qty <= third_qty)
+                or (third_qty <= second_qty and second_qty <= first_qty)
+                then second_qty
+            else third_qty
+        end as combined_qty
+    from member_summaries
 ),
 
 final as (
