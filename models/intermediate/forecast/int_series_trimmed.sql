@@ -96,41 +96,30 @@ series_kept as (
         )
 ),
 
-demands as (
+-- A demand's interval is the periods since the kept demand before it: a
+-- window over the kept rows, not a join of them with their own demands
+-- (two inputs the size of the series).
+final as (
     select
         tenant_id,
         sku_id,
+        period_start,
         period_index,
-        period_index - coalesce(
-            lag(period_index) over (
-                partition by tenant_id, sku_id
-                order by period_index
-            ),
-            0
-        ) as demand_interval
-    from series_kept
-    where units_sold > 0
-),
-
-final as (
-    select
-        series_kept.tenant_id,
-        series_kept.sku_id,
-        series_kept.period_start,
-        series_kept.period_index,
-        series_kept.units_sold,
-        series_kept.demand_count,
-        -- Only where the demand before is kept too.
+        units_sold,
+        demand_count,
+        -- Only on a demand whose demand before is kept too.
         case
-            when series_kept.demand_count > series_kept.first_demand_count
-                then demands.demand_interval
+            when units_sold > 0 and demand_count > first_demand_count
+                then period_index - coalesce(
+                        max(case when units_sold > 0 then period_index end) over (
+                            partition by tenant_id, sku_id
+                            order by period_index
+                            rows between unbounded preceding and 1 preceding
+                        ),
+                        0
+                    )
         end as demand_interval
     from series_kept
-    left join demands
-        on
-            series_kept.tenant_id = demands.tenant_id
-            and series_kept.sku_id = demands.sku_id
-            and series_kept.period_index = demands.period_index
 )
 
 select * from final
