@@ -138,6 +138,19 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _still_served(chain: Chain, rows: list, date_column: int) -> list:
+    """The warehouse's northwind rows the API serves today: without the days that ended
+    after the build's publication and by today (the cache's retention, docs/api.md), which
+    leaves rows out only when the day turned since the build."""
+    ((published,),) = chain.warehouse("select published_at from serving.forecast_draft_published")
+    today = dt.datetime.now(dt.UTC).date()
+    return [
+        row
+        for row in rows
+        if not published.date() < row[date_column] + dt.timedelta(days=1) <= today
+    ]
+
+
 def test_the_build_published_the_draft_the_api_serves(chain: Chain) -> None:
     with chain.client("ann") as client:
         rows, headers = _rows(client)
@@ -146,15 +159,18 @@ def test_the_build_published_the_draft_the_api_serves(chain: Chain) -> None:
         " where tenant_id = 'northwind' order by sku_id, forecast_date"
     )
     assert built, "the generated dataset forecast nothing for northwind"
+    assert headers["X-Forecast-Built-At"] == _iso(built[0][4])
+    built = _still_served(chain, built, date_column=1)
     assert [(r["sku_id"], r["forecast_date"], r["draft_qty"], r["method"]) for r in rows] == [
         (sku, date.isoformat(), qty, method) for sku, date, qty, method, _ in built
     ]
-    assert headers["X-Forecast-Built-At"] == _iso(built[0][4])
     interval = chain.warehouse(
-        "select lower_qty, upper_qty from gold.fct_forecast_draft"
+        "select lower_qty, upper_qty, forecast_date from gold.fct_forecast_draft"
         " where tenant_id = 'northwind' order by sku_id, forecast_date"
     )
-    assert [(r["lower_qty"], r["upper_qty"]) for r in rows] == interval
+    assert [(r["lower_qty"], r["upper_qty"]) for r in rows] == [
+        (lower, upper) for lower, upper, _ in _still_served(chain, interval, date_column=2)
+    ]
     (published,) = chain.warehouse("select build_id from serving.forecast_draft_published")
     assert published[0] in headers["X-Data-Source"]
 
@@ -295,6 +311,7 @@ def test_the_warehouse_v_forecast_equals_what_the_api_serves(chain: Chain) -> No
         f"select {columns}, edited_by, edited_at from serving.v_forecast"
         " where tenant_id = 'northwind' and user_id = '*' order by sku_id, forecast_date"
     )
+    warehouse = _still_served(chain, warehouse, date_column=1)
     assert [
         (*row[:1], row[1].isoformat(), *row[2:7], row[7], _iso(row[8])) for row in warehouse
     ] == [
