@@ -97,13 +97,7 @@ member_summaries as (
 
 combined as (
     select
-        tenant_id,
-        sku_id,
-        combination,
-        window_index,
-        fit_periods,
-        step,
-        member_count,
+        *,
         case
             when member_count < 3
                 then lowest_qty + (highest_qty - lowest_qty) * 0.5
