@@ -168,12 +168,8 @@ periods_up_to_history_end as (
             series_to_rebuild.sku_id,
             series_to_rebuild.grain,
             series_to_rebuild.first_period_start,
+            series_to_rebuild.first_rebuilt_period_start,
             series_to_rebuild.history_end_period_start,
-            {{ periods_between(
-                'series_to_rebuild.grain',
-                'series_to_rebuild.first_period_start',
-                'series_to_rebuild.first_rebuilt_period_start'
-            ) }} as first_period_offset,
             coalesce(previous_period.demand_count, 0) as previous_demand_count
         from series_to_rebuild
         left join {{ this }} as previous_period
@@ -192,90 +188,141 @@ periods_up_to_history_end as (
             <= series_to_rebuild.history_end_period_start
     ),
 
-{% else %}
+    -- The rebuilt part of each series: its sales periods from the first
+    -- period rebuilt, and a row of no sales at that period, so that the
+    -- part starts there when its first periods sold nothing.
+    rebuilt_rows as (
+        select
+            periods_up_to_history_end.tenant_id,
+            periods_up_to_history_end.sku_id,
+            periods_up_to_history_end.grain,
+            periods_up_to_history_end.history_end_period_start,
+            periods_up_to_history_end.period_start,
+            periods_up_to_history_end.units_sold,
+            periods_up_to_history_end.last_loaded_at,
+            series_rebuilt.first_period_start,
+            series_rebuilt.previous_demand_count,
+            true as is_sales_period
+        from periods_up_to_history_end
+        inner join series_rebuilt
+            on
+                periods_up_to_history_end.tenant_id = series_rebuilt.tenant_id
+                and periods_up_to_history_end.sku_id = series_rebuilt.sku_id
+                and periods_up_to_history_end.period_start
+                >= series_rebuilt.first_rebuilt_period_start
 
-    series_rebuilt as (
+        union all
+
         select
             tenant_id,
             sku_id,
             grain,
-            min(period_start) as first_period_start,
             history_end_period_start,
-            0 as first_period_offset,
-            0 as previous_demand_count
+            first_rebuilt_period_start as period_start,
+            0 as units_sold,
+            null as last_loaded_at,
+            first_period_start,
+            previous_demand_count,
+            false as is_sales_period
+        from series_rebuilt
+    ),
+
+{% else %}
+
+    rebuilt_rows as (
+        select
+            tenant_id,
+            sku_id,
+            grain,
+            history_end_period_start,
+            period_start,
+            units_sold,
+            last_loaded_at,
+            0 as previous_demand_count,
+            true as is_sales_period
         from periods_up_to_history_end
-        group by tenant_id, sku_id, grain, history_end_period_start
     ),
 
 {% endif %}
 
-series_lengths as (
-    select
-        *,
-        {{ periods_between(
-            'grain', 'first_period_start', 'history_end_period_start'
-        ) }} as last_period_offset
-    from series_rebuilt
-),
-
-series_offsets as (
-    {{ explode_integer_range(
-        'series_lengths', 'first_period_offset', 'last_period_offset',
-        'period_offset'
-    ) }}
-),
-
-series_spined as (
+-- One window over the rows, in period order: where the series starts,
+-- where the next row starts, and how many periods up to this one sold
+-- anything (the position of this period's demand in z, the non-zero
+-- demands of Croston and TSB). The periods between two rows sold nothing.
+rows_in_series_order as (
     select
         tenant_id,
         sku_id,
         grain,
-        previous_demand_count,
-        period_offset + 1 as period_index,
-        {{ add_periods('grain', 'first_period_start', 'period_offset') }}
-            as period_start
-    from series_offsets
+        history_end_period_start,
+        period_start,
+        units_sold,
+        last_loaded_at,
+        {% if is_incremental() -%}
+            first_period_start,
+        {%- else -%}
+            first_value(period_start) over (
+                partition by tenant_id, sku_id
+                order by period_start, is_sales_period
+                rows between unbounded preceding and current row
+            ) as first_period_start,
+        {%- endif %}
+        lead(period_start) over (
+            partition by tenant_id, sku_id
+            order by period_start, is_sales_period
+        ) as next_period_start,
+        previous_demand_count + sum(
+            case when units_sold > 0 then 1 else 0 end
+        ) over (
+            partition by tenant_id, sku_id
+            order by period_start, is_sales_period
+            rows between unbounded preceding and current row
+        ) as demand_count
+    from rebuilt_rows
 ),
 
-series_zero_filled as (
+-- Each row spans its own period and the periods without sales after it,
+-- up to the next row or to T.
+spans as (
     select
-        series_spined.tenant_id,
-        series_spined.sku_id,
-        series_spined.grain,
-        series_spined.previous_demand_count,
-        series_spined.period_start,
-        series_spined.period_index,
-        coalesce(periods_up_to_history_end.units_sold, 0) as units_sold,
-        periods_up_to_history_end.last_loaded_at
-    from series_spined
-    left join periods_up_to_history_end
-        on
-            series_spined.tenant_id = periods_up_to_history_end.tenant_id
-            and series_spined.sku_id = periods_up_to_history_end.sku_id
-            and series_spined.period_start
-            = periods_up_to_history_end.period_start
+        tenant_id,
+        sku_id,
+        grain,
+        period_start as span_start,
+        units_sold,
+        last_loaded_at,
+        demand_count,
+        cast({{ periods_between(
+            'grain', 'first_period_start', 'period_start'
+        ) }} as bigint) + 1 as span_period_index,
+        {{ periods_between(
+            'grain',
+            'period_start',
+            'coalesce(next_period_start, '
+            ~ add_periods('grain', 'history_end_period_start', '1') ~ ')'
+        ) }} - 1 as last_period_offset
+    from rows_in_series_order
+),
+
+span_periods as (
+    {{ explode_integer_range(
+        'spans', '0', 'last_period_offset', 'period_offset'
+    ) }}
 ),
 
 final as (
     select
         tenant_id,
         sku_id,
-        period_start,
-        period_index,
-        units_sold,
-        -- How many periods up to this one sold anything: the position of
-        -- this period's demand in z, the non-zero demands (Croston, TSB).
-        previous_demand_count + sum(
-            case when units_sold > 0 then 1 else 0 end
-        ) over (
-            partition by tenant_id, sku_id
-            order by period_index
-            rows between unbounded preceding and current row
-        ) as demand_count,
+        {{ add_periods('grain', 'span_start', 'period_offset') }}
+            as period_start,
+        span_period_index + period_offset as period_index,
+        case when period_offset = 0 then units_sold else 0 end as units_sold,
+        demand_count,
         grain,
-        last_loaded_at,
+        case when period_offset = 0 then last_loaded_at end as last_loaded_at,
         {{ build_started_at() }} as built_at
-    from series_zero_filled
+    from span_periods
 )
 
 select * from final
