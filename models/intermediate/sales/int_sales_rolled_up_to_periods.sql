@@ -18,32 +18,13 @@
 
 with
 
-sku_days as (
-    select * from {{ ref('int_sales_summed_to_sku_days') }}
-),
-
 tenants as (
     select * from {{ ref('int_tenants_configured') }}
 ),
 
-sku_days_with_period as (
-    select
-        sku_days.tenant_id,
-        sku_days.sku_id,
-        tenants.grain,
-        sku_days.units_sold,
-        sku_days.last_loaded_at,
-        {{ period_start('tenants.grain', 'sku_days.sale_date') }}
-            as period_start
-    from sku_days
-    inner join tenants
-        on sku_days.tenant_id = tenants.tenant_id
-),
-
 {% if is_incremental() %}
     -- On an incremental run: the periods with a SKU day summed since the
-    -- last run, and every period of a tenant not built yet. Read from the
-    -- table, not from the CTE: DuckDB copies a CTE read twice whole.
+    -- last run, and every period of a tenant not built yet.
     changed_periods as (
         select distinct
             changed_days.tenant_id,
@@ -61,33 +42,68 @@ sku_days_with_period as (
     ),
 {% endif %}
 
-sku_days_to_roll_up as (
-    {% if is_incremental() %}
+-- A day is its own period (a SKU has one row a day): nothing to sum.
+-- The two CTEs read the table each: DuckDB copies a CTE read twice whole.
+day_periods as (
+    select
+        sku_days.tenant_id,
+        sku_days.sku_id,
+        cast(sku_days.sale_date as date) as period_start,
+        tenants.grain,
+        sku_days.units_sold,
+        sku_days.last_loaded_at
+    from {{ ref('int_sales_summed_to_sku_days') }} as sku_days
+    inner join tenants
+        on sku_days.tenant_id = tenants.tenant_id
+    {%- if is_incremental() %}
         -- Every day of those periods.
-        select sku_days_with_period.*
-        from sku_days_with_period
         inner join changed_periods
             on
-                sku_days_with_period.tenant_id = changed_periods.tenant_id
-                and sku_days_with_period.sku_id = changed_periods.sku_id
-                and sku_days_with_period.period_start
+                sku_days.tenant_id = changed_periods.tenant_id
+                and sku_days.sku_id = changed_periods.sku_id
+                and {{ period_start('tenants.grain', 'sku_days.sale_date') }}
                 = changed_periods.period_start
-    {% else %}
-        select * from sku_days_with_period
-    {% endif %}
+    {%- endif %}
+    where tenants.grain = 'day'
+),
+
+-- A week or a month sums its days.
+longer_periods as (
+    select
+        sku_days.tenant_id,
+        sku_days.sku_id,
+        {{ period_start('tenants.grain', 'sku_days.sale_date') }}
+            as period_start,
+        tenants.grain,
+        sum(sku_days.units_sold) as units_sold,
+        max(sku_days.last_loaded_at) as last_loaded_at
+    from {{ ref('int_sales_summed_to_sku_days') }} as sku_days
+    inner join tenants
+        on sku_days.tenant_id = tenants.tenant_id
+    {%- if is_incremental() %}
+        -- Every day of those periods.
+        inner join changed_periods
+            on
+                sku_days.tenant_id = changed_periods.tenant_id
+                and sku_days.sku_id = changed_periods.sku_id
+                and {{ period_start('tenants.grain', 'sku_days.sale_date') }}
+                = changed_periods.period_start
+    {%- endif %}
+    where tenants.grain != 'day'
+    group by 1, 2, 3, 4
+),
+
+periods as (
+    select * from day_periods
+    union all
+    select * from longer_periods
 ),
 
 final as (
     select
-        tenant_id,
-        sku_id,
-        period_start,
-        grain,
-        sum(units_sold) as units_sold,
-        max(last_loaded_at) as last_loaded_at,
+        *,
         {{ build_started_at() }} as built_at
-    from sku_days_to_roll_up
-    group by tenant_id, sku_id, period_start, grain
+    from periods
 )
 
 select * from final
