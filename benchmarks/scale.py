@@ -1,9 +1,15 @@
 """Every step of the pipeline at growing sizes: wall time, peak memory, cost per million rows.
 
 For each size (sales rows; default 20M, 50M and 200M) the generated client
-files of 5,000 SKUs x 50 locations x 1,000 days per tenant (about 5.5M rows a
-tenant) go through each step as `make demo` runs it, each step in its own
-process:
+files of four tenants go through each step as `make demo` runs it, each step
+in its own process. A size grows the tenants' SKUs (50 locations x 1,000 days
+each, about 1,100 sales rows a SKU; 5,000 SKUs a tenant at 20M, 45,000 at
+200M), not their number: every size has the same tenants, so the same mix of
+grains (two daily, one weekly, one monthly, from seeds/tenant_settings.csv),
+and a cost per million rows compares the same work. (Tenants the seed does
+not list forecast daily, so growing the number of tenants would make a large
+size mostly daily series, which cost more per sales row at every size.)
+
 
     generate  ingest  land (duckdb)  hybrid  dbt build --full-refresh
     quality (duckdb)  api-load (the API reading the published draft)
@@ -40,9 +46,12 @@ from typing import Any
 from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parents[1]
-SKUS, LOCATIONS, DAYS, SEED = 5000, 50, 1000, 42
-# Sales rows a tenant of that size gets (generate's density, corrections included).
-ROWS_PER_TENANT = 5_505_831
+TENANTS, LOCATIONS, DAYS, SEED = 4, 50, 1000, 42
+# Sales rows a SKU of that size gets (generate's density, corrections
+# included: 5,505,831 rows for a tenant of 5,000 SKUs).
+ROWS_PER_SKU = 5_505_831 / 5000
+# A size's SKUs a tenant are rounded to this.
+SKU_STEP = 1000
 SAMPLE_SECONDS = 0.25
 # The data folder's size is sampled every this many memory samples.
 DISK_EVERY = 8
@@ -71,7 +80,7 @@ class Measure:
 @dataclass
 class SizeRun:
     label: str
-    tenants: int
+    skus: int
     rows: int = 0
     measures: list[Measure] = field(default_factory=list)
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -160,10 +169,10 @@ def disk_bytes(folder: Path) -> int:
     return total
 
 
-def commands(data_dir: Path, tenants: int) -> dict[str, list[str]]:
+def commands(data_dir: Path, skus: int) -> dict[str, list[str]]:
     cli = [sys.executable, "-c", "from forecast_hub.cli import main; main()"]
     dbt = str(Path(sys.executable).with_name("dbt"))
-    sizes = ["--skus", str(SKUS), "--locations", str(LOCATIONS), "--days", str(DAYS)]
+    sizes = ["--skus", str(skus), "--locations", str(LOCATIONS), "--days", str(DAYS)]
     load = (
         "import sys; from pathlib import Path;"
         " from forecast_hub.api.cache import CacheConfig, ForecastCache;"
@@ -180,7 +189,7 @@ def commands(data_dir: Path, tenants: int) -> dict[str, list[str]]:
             "--out",
             str(data_dir / "bronze"),
             "--tenants",
-            str(tenants),
+            str(TENANTS),
             *sizes,
             "--seed",
             str(SEED),
@@ -204,14 +213,14 @@ def commands(data_dir: Path, tenants: int) -> dict[str, list[str]]:
     }
 
 
-def _generated(data_dir: Path, tenants: int) -> dict[str, Any] | None:
+def _generated(data_dir: Path, skus: int) -> dict[str, Any] | None:
     """The generate manifest's config and rows, when the files there are of this size."""
     manifest = data_dir / "bronze" / ".forecast-hub-generate.json"
     record = data_dir / "generate.json"
     if not (manifest.is_file() and record.is_file()):
         return None
     config = json.loads(manifest.read_text())["config"]
-    wanted = {"tenants": tenants, "skus": SKUS, "locations": LOCATIONS, "days": DAYS, "seed": SEED}
+    wanted = {"tenants": TENANTS, "skus": skus, "locations": LOCATIONS, "days": DAYS, "seed": SEED}
     if any(config.get(key) != value for key, value in wanted.items()):
         return None
     loaded: dict[str, Any] = json.loads(record.read_text())
@@ -246,21 +255,21 @@ def _clean(data_dir: Path) -> None:
 
 
 def run_size(work: Path, rows: int, keep: bool, out: Path) -> SizeRun:
-    tenants = max(1, round(rows / ROWS_PER_TENANT))
+    skus = SKU_STEP * max(1, round(rows / (TENANTS * ROWS_PER_SKU * SKU_STEP)))
     label = f"{rows / 1e6:g}M"
     data_dir = work / label
     data_dir.mkdir(parents=True, exist_ok=True)
     _clean(data_dir)
-    generated = _generated(data_dir, tenants)
-    check_disk(work, tenants * ROWS_PER_TENANT, reuse=generated is not None)
-    run = SizeRun(label, tenants, load_average=os.getloadavg())
+    generated = _generated(data_dir, skus)
+    check_disk(work, int(TENANTS * skus * ROWS_PER_SKU), reuse=generated is not None)
+    run = SizeRun(label, skus, load_average=os.getloadavg())
     env = {
         **os.environ,
         "FORECAST_HUB_DATA_DIR": str(data_dir),
         "DBT_PROFILES_DIR": str(REPO / "profiles"),
         "PYTHONPATH": os.pathsep.join([str(REPO / "scripts"), os.environ.get("PYTHONPATH", "")]),
     }
-    steps = commands(data_dir, tenants)
+    steps = commands(data_dir, skus)
     logs = out / f"logs-{label}"
     logs.mkdir(parents=True, exist_ok=True)
     with tqdm(total=len(STEPS), desc=f"{label} rows", unit="step") as bar:
