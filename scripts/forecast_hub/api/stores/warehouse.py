@@ -25,6 +25,7 @@ from forecast_hub.api.errors import ApiError, not_ready
 from forecast_hub.api.responses import iso_timestamp
 from forecast_hub.api.stores.pages import ForecastPage, PageRequest
 from forecast_hub.api.stores.snowflake import (
+    READ_DEADLINE_S,
     SQL_DRAFT_INFO,
     SQL_DRAFT_OF,
     SQL_PAGE_AFTER,
@@ -217,7 +218,7 @@ class Warehouse:
                 cursor.close()
 
         try:
-            return await self.pool.run(run)
+            return await self.pool.run(run, deadline_s=READ_DEADLINE_S)
         except WarehouseUnavailable as error:
             raise not_ready(str(error)) from None
         except ApiError:
